@@ -1,0 +1,82 @@
+"""Example stack: connect Kommo accounts to a chat channel and hand each scope_id to the bot service.
+
+Stack config (all under ``kommo:``):
+
+* ``channelId``, ``channelSecret`` (``--secret``): the channel Kommo registered for the integration;
+* ``accounts``: a list of ``{"accountId": ..., "name": ..., "title": ..., "reconnectTriggers": [...]}``
+  (or a single ``accountId``);
+* ``baseUrl``: ``kommo`` (default), ``amocrm.ru``, ``amocrm.com`` or a URL;
+* ``webhookBaseUrl``: where the bot service receives Kommo's chat webhooks;
+* ``botSettingsPath``: the settings file written for the bot service.
+
+With no ``kommo:channelId`` set, the stack targets the embedded amojo emulator's demo channel
+(``kommo-chat emulator --demo``), so it runs on any machine without a Kommo account.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from kommo_provider import KommoChatChannelConnection
+from kommo_provider.bot_settings import BotSettingsFile
+from kommo_provider.emulator import DEMO_ACCOUNT_IDS, DEMO_BASE_URL, DEMO_CHANNEL_ID, DEMO_CHANNEL_SECRET
+
+config = pulumi.Config("kommo")
+
+channel_id = config.get("channelId")
+if channel_id is None:  # demo mode: the emulator's public demo channel
+    channel_id = DEMO_CHANNEL_ID
+    channel_secret: pulumi.Input[str] = pulumi.Output.secret(DEMO_CHANNEL_SECRET)
+    base_url: str | None = config.get("baseUrl") or DEMO_BASE_URL
+    default_accounts: list[dict[str, Any]] = [
+        {"accountId": account_id, "name": f"demo{i + 1}", "title": "Support bot"}
+        for i, account_id in enumerate(DEMO_ACCOUNT_IDS)
+    ]
+else:
+    channel_secret = config.require_secret("channelSecret")
+    base_url = config.get("baseUrl")
+    single = config.get("accountId")
+    default_accounts = [{"accountId": single, "name": "main"}] if single else []
+
+accounts: list[dict[str, Any]] = config.get_object("accounts") or default_accounts
+if not accounts:
+    raise pulumi.RunError("set kommo:accounts (a list of {accountId, name, title}) or kommo:accountId")
+
+webhook_base = (config.get("webhookBaseUrl") or "https://bot.example.com/kommo/webhook").rstrip("/")
+
+scope_ids: dict[str, pulumi.Output[str]] = {}
+webhook_urls: dict[str, pulumi.Output[str]] = {}
+for account in accounts:
+    name = str(account.get("name") or account["accountId"][:8])
+    connection = KommoChatChannelConnection(
+        f"account-{name}",
+        channel_id=channel_id,
+        channel_secret=channel_secret,
+        account_id=account["accountId"],
+        title=account.get("title"),
+        base_url=base_url,
+        reconnect_triggers=account.get("reconnectTriggers"),
+    )
+    scope_ids[name] = connection.scope_id
+    # Kommo substitutes the scope_id into the channel's webhook URL: https://host/location/:scope_id
+    webhook_urls[name] = pulumi.Output.concat(webhook_base, "/", connection.scope_id)
+
+settings = BotSettingsFile(
+    "bot-settings",
+    path=config.get("botSettingsPath") or f"build/bot-settings.{pulumi.get_stack()}.json",
+    settings=pulumi.Output.all(scope_ids=scope_ids, webhook_urls=webhook_urls).apply(
+        lambda v: {
+            "channel_id": channel_id,
+            "accounts": {
+                name: {"scope_id": v["scope_ids"][name], "webhook_url": v["webhook_urls"][name]}
+                for name in v["scope_ids"]
+            },
+        }
+    ),
+)
+
+pulumi.export("scope_ids", scope_ids)
+pulumi.export("webhook_urls", webhook_urls)
+pulumi.export("bot_settings_file", settings.path)

@@ -1,0 +1,84 @@
+"""The exceptions raised by kommo_provider, rooted at :class:`KommoError`.
+
+::
+
+    KommoError
+    ├── ConfigurationError (also ValueError)     bad input: a field, and how to fix it
+    └── ChatApiError                             a Chat API call did not succeed
+        ├── SignatureRejectedError     403  wrong channel secret or clock skew
+        ├── ChannelNotFoundError       404  the channel id is unknown to Kommo
+        ├── InvalidRequestError        400  Kommo rejected the data (details attached)
+        ├── RateLimitedError           429  still rate limited after the retries
+        ├── ServerError                5xx  still failing after the retries
+        ├── UnexpectedResponseError         2xx whose body is not what the API documents
+        └── TransportError                  no HTTP answer: DNS, refused, reset, timeout
+
+No message, ``repr`` or attribute of these exceptions carries the channel secret: provider errors
+reach users as full tracebacks, so they name fields, statuses and hints only.
+"""
+
+from __future__ import annotations
+
+
+class KommoError(Exception):
+    """Base class of every error raised by this package."""
+
+
+class ConfigurationError(KommoError, ValueError):
+    """An input is missing or malformed; ``field`` names it and the message says how to fix it."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class ChatApiError(KommoError):
+    """A Chat API call failed; carries the HTTP status (if any), method and path."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        details: str | None = None,
+    ) -> None:
+        where = f" ({method} {path})" if method and path else ""
+        text = f"{message}{where}"
+        if details:
+            text += f": {details}"
+        super().__init__(text)
+        self.status = status
+        self.method = method
+        self.path = path
+        self.details = details
+
+
+class SignatureRejectedError(ChatApiError):
+    """403: amojo did not accept the signature (wrong channel secret, or a clock off by minutes)."""
+
+
+class ChannelNotFoundError(ChatApiError):
+    """404: the channel id is not known to amojo (or the host is the wrong one for the account)."""
+
+
+class InvalidRequestError(ChatApiError):
+    """400: amojo rejected the request data; ``details`` holds what the server said."""
+
+
+class RateLimitedError(ChatApiError):
+    """429 after the retries ran out."""
+
+
+class ServerError(ChatApiError):
+    """5xx after the retries ran out."""
+
+
+class UnexpectedResponseError(ChatApiError):
+    """A successful status whose body is not the JSON the API documents."""
+
+
+class TransportError(ChatApiError):
+    """No usable HTTP answer: the host could not be reached, the connection broke, or it timed out."""

@@ -1,0 +1,127 @@
+"""Run this project's stacks through the Pulumi Automation API on a local file backend.
+
+Used by the demo, the end-to-end tests and the benchmarks. Programs run inline (in this Python
+process), so the CLI needs no Python language host; the dynamic provider runs in the process the
+CLI starts through ``pulumi-resource-pulumi-python``, with this interpreter (``PULUMI_PYTHON_CMD``).
+Secrets never go through the Automation API's ``set_config``: it passes values as process arguments.
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from pulumi import automation as auto
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+"""The repository root: Pulumi.yaml, the example ``__main__.py`` and ``.tools/bin``."""
+PROJECT_NAME = "kommo-provider"
+
+
+class PulumiNotFoundError(RuntimeError):
+    """No Pulumi CLI in .tools/bin or on PATH."""
+
+
+def pulumi_bin_dir(project_dir: Path = PROJECT_DIR) -> Path:
+    """The folder holding ``pulumi`` and ``pulumi-resource-pulumi-python``: .tools/bin, else PATH."""
+    tools = project_dir / ".tools" / "bin"
+    if (tools / "pulumi").exists():
+        return tools
+    found = shutil.which("pulumi")
+    if found:
+        return Path(found).resolve().parent
+    raise PulumiNotFoundError(
+        "no Pulumi CLI found: run scripts/get-pulumi.sh (it builds one from Pulumi's Go module "
+        "when Go is available) or install it from https://www.pulumi.com/docs/iac/download-install/"
+    )
+
+
+def backend_env(state_dir: Path, passphrase: str) -> dict[str, str]:
+    """Environment for a local file backend with passphrase-encrypted secrets, offline."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        "PULUMI_BACKEND_URL": f"file://{state_dir.resolve()}",
+        "PULUMI_CONFIG_PASSPHRASE": passphrase,
+        "PULUMI_HOME": str((state_dir / "home").resolve()),
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DIY_BACKEND_NO_LEGACY_WARNING": "true",
+        # The dynamic provider process runs with the interpreter that runs this program.
+        "PULUMI_PYTHON_CMD": sys.executable,
+    }
+
+
+def example_program(project_dir: Path = PROJECT_DIR) -> Callable[[], None]:
+    """The example stack (``__main__.py`` at the repository root) as an inline program."""
+    main = project_dir / "__main__.py"
+
+    def program() -> None:
+        runpy.run_path(str(main), run_name="__main__")
+
+    return program
+
+
+class LocalStack:
+    """A stack on a local file backend, with the CLI from :func:`pulumi_bin_dir`."""
+
+    def __init__(
+        self,
+        stack_name: str,
+        program: Callable[[], None],
+        *,
+        state_dir: Path,
+        passphrase: str,
+        work_dir: Path = PROJECT_DIR,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        """``work_dir`` holds the stack's config file (``Pulumi.<stack>.yaml``) and is the provider
+        process's working directory; a folder without ``Pulumi.yaml`` gets one for this project."""
+        self.bin_dir = pulumi_bin_dir()
+        self.env = {**backend_env(state_dir, passphrase), **(env or {})}
+        command = auto.PulumiCommand(root=str(self.bin_dir.parent))
+        self.stack = auto.create_or_select_stack(
+            stack_name=stack_name,
+            project_name=PROJECT_NAME,
+            program=program,
+            opts=auto.LocalWorkspaceOptions(
+                work_dir=str(work_dir),
+                env_vars=self.env,
+                pulumi_command=command,
+                pulumi_home=self.env["PULUMI_HOME"],
+            ),
+        )
+
+    @property
+    def name(self) -> str:
+        return self.stack.name
+
+    def set_config(self, values: Mapping[str, str]) -> None:
+        """Plain (non-secret) config values."""
+        self.stack.set_all_config({k: auto.ConfigValue(v) for k, v in values.items()})
+
+    def set_secret_config(self, key: str, value: str) -> None:
+        """A secret config value, passed to ``pulumi config set --secret`` on stdin, never as an argument."""
+        self.run_cli(["config", "set", "--secret", key, "--stack", self.name], stdin=value)
+
+    def run_cli(self, args: list[str], *, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run the CLI on this stack's workspace; raises with its stderr on failure."""
+        env = {**os.environ, **self.env, "PATH": f"{self.bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+        done = subprocess.run(
+            [str(self.bin_dir / "pulumi"), *args, "--non-interactive"],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=self.stack.workspace.work_dir,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"pulumi {args[0]} failed ({done.returncode}): {done.stderr.strip()}")
+        return done
+
+    def outputs(self) -> dict[str, object]:
+        return {k: v.value for k, v in self.stack.outputs().items()}

@@ -1,0 +1,82 @@
+"""Run the example stack against the embedded amojo emulator: ``up`` by default, ``--destroy`` to undo.
+
+The emulator runs inside this process for the duration of the command and keeps its connections in
+``.pulumi-state/emulator.json``, so a later ``--destroy`` finds what ``up`` connected. Stack state
+lives in ``.pulumi-state/`` (a local file backend, passphrase ``kommo-demo``): no Pulumi Cloud account.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from kommo_provider.emulator import DEMO_CHANNEL_ID, DEMO_CHANNEL_SECRET, DEMO_PORT, EmulatorServer
+from kommo_provider.stack_runner import PROJECT_DIR, LocalStack, PulumiNotFoundError, example_program
+
+STATE_DIR = PROJECT_DIR / ".pulumi-state"
+DEMO_PASSPHRASE = "kommo-demo"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--destroy", action="store_true", help="disconnect everything and empty the stack")
+    parser.add_argument("--preview", action="store_true", help="show the plan only")
+    parser.add_argument("--stack", default="dev", help="stack name (default: dev)")
+    parser.add_argument("--port", type=int, default=DEMO_PORT, help=f"emulator port (default {DEMO_PORT})")
+    args = parser.parse_args(argv)
+
+    try:
+        emulator = EmulatorServer(
+            {DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET}, port=args.port, state_file=STATE_DIR / "emulator.json"
+        )
+        STATE_DIR.mkdir(exist_ok=True)
+        emulator.start()
+    except OSError as exc:
+        print(
+            f"demo: cannot start the emulator on 127.0.0.1:{args.port} ({exc}); "
+            f"free the port or pass --port N",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"demo: amojo emulator on {emulator.url}, demo channel {DEMO_CHANNEL_ID}", flush=True)
+    try:
+        try:
+            stack = LocalStack(args.stack, example_program(), state_dir=STATE_DIR, passphrase=DEMO_PASSPHRASE)
+        except PulumiNotFoundError as exc:
+            print(f"demo: {exc}", file=sys.stderr)
+            return 1
+        stack.set_config({"kommo:baseUrl": emulator.url})
+        started = time.monotonic()
+        if args.destroy:
+            stack.stack.destroy(on_output=print)
+        elif args.preview:
+            stack.stack.preview(on_output=print)
+        else:
+            stack.stack.up(on_output=print)
+        elapsed = time.monotonic() - started
+    except Exception as exc:  # the Automation API raises CommandError with the CLI's output
+        print(f"demo: pulumi failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        emulator.stop()
+
+    connected = [c for c in emulator.backend.connections()]
+    print(f"\ndemo: done in {elapsed:.1f} s; the emulator now has {len(connected)} connected account(s).")
+    if not args.destroy and not args.preview:
+        outputs = stack.outputs()
+        print("scope_ids:", json.dumps(outputs.get("scope_ids"), indent=2))
+        print(f"bot settings file: {outputs.get('bot_settings_file')}")
+        print("next: scripts/demo.sh --destroy   (disconnect everything)")
+        print(
+            f"      stack state: {STATE_DIR} (PULUMI_BACKEND_URL=file://{STATE_DIR}, "
+            f"passphrase {DEMO_PASSPHRASE})"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
