@@ -176,6 +176,12 @@ def _add_secret_file(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_connection_ids(parser: argparse.ArgumentParser) -> None:
+    """The (channel, account) pair that a connection is."""
+    parser.add_argument("--channel-id", required=True, type=_uuid_type("channel_id"), metavar="UUID")
+    parser.add_argument("--account-id", required=True, type=_uuid_type("account_id"), metavar="UUID")
+
+
 def _add_host_options(parser: argparse.ArgumentParser) -> None:
     hosts = parser.add_mutually_exclusive_group()
     hosts.add_argument("--base-url", metavar="URL", help=f"Chat API base URL (default {KOMMO})")
@@ -251,8 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="connect an account to the channel",
         description="Connect a Kommo account (its amojo_id) to a chat channel and print the scope_id.",
     )
-    connect.add_argument("--channel-id", required=True, type=_uuid_type("channel_id"), metavar="UUID")
-    connect.add_argument("--account-id", required=True, type=_uuid_type("account_id"), metavar="UUID")
+    _add_connection_ids(connect)
     connect.add_argument("--title", type=_title_type, help="channel title shown in the account")
     connect.add_argument(
         "--hook-api-version",
@@ -273,8 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="disconnect an account from the channel",
         description="Disconnect a Kommo account from a chat channel.",
     )
-    disconnect.add_argument("--channel-id", required=True, type=_uuid_type("channel_id"), metavar="UUID")
-    disconnect.add_argument("--account-id", required=True, type=_uuid_type("account_id"), metavar="UUID")
+    _add_connection_ids(disconnect)
     _add_host_options(disconnect)
     disconnect.set_defaults(handler=_cmd_disconnect)
 
