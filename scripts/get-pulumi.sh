@@ -69,7 +69,7 @@ if ! command -v go >/dev/null 2>&1; then
   exit 1
 fi
 
-say "building the Pulumi CLI $PULUMI_VERSION from its Go module (first build: 10-20 minutes on 2 cores; cached afterwards)"
+say "building the Pulumi CLI $PULUMI_VERSION from its Go module (first build: about 8 minutes on 2 cores; cached afterwards)"
 start=$(date +%s)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
