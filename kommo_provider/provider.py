@@ -53,17 +53,6 @@ UPDATE_FIELDS: Final = (
 """Changes that a fresh connect applies in place."""
 UNMANAGED_WHEN_ABSENT: Final = ("title", "is_time_window_disabled")
 """Optional arguments that, when left out, keep whatever Kommo has (no reconnect)."""
-OUTPUT_FIELDS: Final = (
-    "scope_id",
-    "channel_id",
-    "account_id",
-    "title",
-    "hook_api_version",
-    "is_time_window_disabled",
-    "base_url",
-    "channel_secret",
-    "reconnect_triggers",
-)
 
 
 class KommoProviderError(Exception):

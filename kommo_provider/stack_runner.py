@@ -99,9 +99,9 @@ class LocalStack:
     def name(self) -> str:
         return self.stack.name
 
-    def set_config(self, values: Mapping[str, str]) -> None:
-        """Plain (non-secret) config values."""
-        self.stack.set_all_config({k: auto.ConfigValue(v) for k, v in values.items()})
+    def set_config(self, values: Mapping[str, str], *, path: bool = False) -> None:
+        """Plain (non-secret) config values; ``path=True`` reads keys like ``kommo:accounts[0].name``."""
+        self.stack.set_all_config({k: auto.ConfigValue(v) for k, v in values.items()}, path=path)
 
     def set_secret_config(self, key: str, value: str) -> None:
         """A secret config value, passed to ``pulumi config set --secret`` on stdin, never as an argument."""

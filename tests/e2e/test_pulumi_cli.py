@@ -287,3 +287,34 @@ def test_secret_never_appears_in_plaintext(
     }.items():
         assert CHANNEL_SECRET not in text, f"secret in plaintext in {where}"
     assert recorded.count("X-Signature") == 2  # the secret reached the server only as signatures
+
+
+def test_example_stack_configured_for_a_real_account(
+    make_stack: Callable[..., LocalStack], emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    """The README's steps for a real Kommo account: channel config, the secret on stdin, accounts by path."""
+    stack = make_stack(example_program(), config={"kommo:botSettingsPath": str(tmp_path / "bot.json")})
+    stack.set_config(
+        {
+            "kommo:channelId": CHANNEL_ID,
+            "kommo:baseUrl": emulator.url,
+            "kommo:accounts[0].accountId": ACCOUNT_ID,
+            "kommo:accounts[0].name": "main",
+            "kommo:accounts[1].accountId": OTHER_ACCOUNT_ID,
+            "kommo:accounts[1].name": "second",
+            "kommo:accounts[1].title": "Sales bot",
+        },
+        path=True,
+    )
+    stack.set_secret_config("kommo:channelSecret", CHANNEL_SECRET)
+    config_file = (tmp_path / "work" / f"Pulumi.{stack.name}.yaml").read_text()
+    assert CHANNEL_SECRET not in config_file and "secure:" in config_file
+
+    stack.stack.up()
+    assert scope_ids(stack) == {
+        "main": f"{CHANNEL_ID}_{ACCOUNT_ID}",
+        "second": f"{CHANNEL_ID}_{OTHER_ACCOUNT_ID}",
+    }
+    assert stored(emulator, CHANNEL_ID, OTHER_ACCOUNT_ID).title == "Sales bot"
+    stack.stack.destroy()
+    assert emulator.backend.connections() == []
