@@ -8,11 +8,11 @@ from typing import Any
 
 import pulumi
 import pytest
+from engine_harness import SECRET_SIG
 
 from kommo_provider.emulator import DEMO_ACCOUNT_IDS, DEMO_CHANNEL_ID, DEMO_CHANNEL_SECRET
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "__main__.py"
-SECRET_SIG = "4dabf18193072939515e22adb298388d"
 CONNECTION = "pulumi-python:dynamic/kommo:ChatChannelConnection"
 SETTINGS = "pulumi-python:dynamic/kommo:BotSettingsFile"
 
