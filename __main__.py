@@ -7,7 +7,9 @@ Stack config (all under ``kommo:``):
   (or a single ``accountId``);
 * ``baseUrl``: ``kommo`` (default), ``amocrm.ru``, ``amocrm.com`` or a URL;
 * ``webhookBaseUrl``: where the bot service receives Kommo's chat webhooks;
-* ``botSettingsPath``: the settings file written for the bot service.
+* ``botSettingsPath``: the settings file written for the bot service (default
+  ``.bot-settings/<stack>.json`` next to this file; a relative path is taken from this folder too).
+  The stack exports its absolute path as ``bot_settings_file``, so another stack can open it.
 
 With no ``kommo:channelId`` set, the stack targets the embedded amojo emulator's demo channel
 (``kommo-chat emulator --demo``), so it runs on any machine without a Kommo account.
@@ -15,6 +17,7 @@ With no ``kommo:channelId`` set, the stack targets the embedded amojo emulator's
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -22,6 +25,13 @@ import pulumi
 from kommo_provider import KommoChatChannelConnection
 from kommo_provider.bot_settings import BotSettingsFile
 from kommo_provider.emulator import DEMO_ACCOUNT_IDS, DEMO_BASE_URL, DEMO_CHANNEL_ID, DEMO_CHANNEL_SECRET
+
+PROJECT_DIR = Path(__file__).resolve().parent
+"""This program's folder (where Pulumi.yaml is): relative paths are taken from here, not from the
+working directory, which differs between ``pulumi up``, an inline Automation API program and the
+provider process."""
+BOT_SETTINGS_DIR = PROJECT_DIR / ".bot-settings"
+"""A folder of its own for the default settings file: ``build/`` belongs to setuptools."""
 
 config = pulumi.Config("kommo")
 
@@ -63,9 +73,16 @@ for account in accounts:
     # Kommo substitutes the scope_id into the channel's webhook URL: https://host/location/:scope_id
     webhook_urls[name] = pulumi.Output.concat(webhook_base, "/", connection.scope_id)
 
+configured_path = config.get("botSettingsPath")
+if configured_path:
+    bot_settings_path = PROJECT_DIR / Path(configured_path).expanduser()
+else:
+    bot_settings_path = BOT_SETTINGS_DIR / f"{pulumi.get_stack()}.json"
+bot_settings_path = bot_settings_path.resolve()  # absolute: the exported path is opened by other stacks
+
 settings = BotSettingsFile(
     "bot-settings",
-    path=config.get("botSettingsPath") or f"build/bot-settings.{pulumi.get_stack()}.json",
+    path=str(bot_settings_path),
     settings=pulumi.Output.all(scope_ids=scope_ids, webhook_urls=webhook_urls).apply(
         lambda v: {
             "channel_id": channel_id,

@@ -1,25 +1,55 @@
-"""Kommo Chat API (amojo) under infrastructure as code: signing, client, emulator and Pulumi resource."""
+"""Kommo Chat API (amojo) under infrastructure as code: signing, client, emulator and Pulumi resource.
+
+Names are imported on first use (PEP 562), so ``import kommo_provider.signing`` or the plugin process
+do not pay for Pulumi's dynamic-provider machinery they never touch.
+"""
 
 from __future__ import annotations
 
-from .auth import KommoSignatureAuth
-from .client import ChannelCredentials, ChatApiClient
-from .exceptions import (
-    ChannelNotFoundError,
-    ChatApiError,
-    ConfigurationError,
-    InvalidRequestError,
-    KommoError,
-    RateLimitedError,
-    ServerError,
-    SignatureRejectedError,
-    TransportError,
-    UnexpectedResponseError,
-)
-from .payloads import ConnectRequest, ConnectResult
-from .provider import KommoChatChannelConnectionProvider
-from .resource import KommoChatChannelConnection
-from .webhooks import verify_webhook, webhook_signature
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .auth import KommoSignatureAuth
+    from .client import ChatApiClient
+    from .exceptions import (
+        ChannelNotFoundError,
+        ChatApiError,
+        ConfigurationError,
+        InvalidRequestError,
+        KommoError,
+        RateLimitedError,
+        ServerError,
+        SignatureRejectedError,
+        TransportError,
+        UnexpectedResponseError,
+    )
+    from .payloads import ChannelCredentials, ConnectRequest, ConnectResult
+    from .provider import KommoChatChannelConnectionProvider
+    from .resource import KommoChatChannelConnection
+    from .webhooks import verify_webhook, webhook_signature
+
+_WHERE = {
+    "KommoSignatureAuth": "auth",
+    "ChannelCredentials": "payloads",
+    "ChatApiClient": "client",
+    "ChannelNotFoundError": "exceptions",
+    "ChatApiError": "exceptions",
+    "ConfigurationError": "exceptions",
+    "InvalidRequestError": "exceptions",
+    "KommoError": "exceptions",
+    "RateLimitedError": "exceptions",
+    "ServerError": "exceptions",
+    "SignatureRejectedError": "exceptions",
+    "TransportError": "exceptions",
+    "UnexpectedResponseError": "exceptions",
+    "ConnectRequest": "payloads",
+    "ConnectResult": "payloads",
+    "KommoChatChannelConnectionProvider": "provider",
+    "KommoChatChannelConnection": "resource",
+    "verify_webhook": "webhooks",
+    "webhook_signature": "webhooks",
+}
 
 __all__ = [
     "ChannelCredentials",
@@ -42,3 +72,16 @@ __all__ = [
     "verify_webhook",
     "webhook_signature",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kommo_provider' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

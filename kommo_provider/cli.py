@@ -26,11 +26,11 @@ import shlex
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
-from typing import Final
+from typing import Final, TypeVar
 from urllib.parse import urlsplit
 
 from . import signing
-from .client import DEFAULT_CONNECT_TIMEOUT, ChannelCredentials, ChatApiClient
+from .client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_RETRIES, ChannelCredentials, ChatApiClient
 from .exceptions import ConfigurationError, KommoError
 from .hosts import KOMMO, resolve_base_url
 from .payloads import DEFAULT_HOOK_API_VERSION, HOOK_API_VERSIONS, ConnectResult
@@ -94,28 +94,62 @@ def _redact(text: str, secrets: set[str]) -> str:
 
 
 # -- argument types ----------------------------------------------------------------------------------
+#
+# argparse reports a type function's ValueError as "invalid <function __name__> value: ...", which
+# would show users names like _curl_base_type. Every type below goes through _arg_type: it raises
+# ArgumentTypeError with a message about the value, and carries a readable __name__ as well.
+
+_T = TypeVar("_T")
+
+
+def _arg_type(name: str, parse: Callable[[str], _T]) -> Callable[[str], _T]:
+    """``parse`` as an argparse ``type=``: any ValueError/TypeError becomes an ArgumentTypeError."""
+
+    def convert(value: str) -> _T:
+        try:
+            return parse(value)
+        except argparse.ArgumentTypeError:
+            raise
+        except (TypeError, ValueError) as exc:
+            raise argparse.ArgumentTypeError(f"invalid {name} {value!r}: {exc}") from exc
+
+    convert.__name__ = convert.__qualname__ = name
+    return convert
 
 
 def _uuid_type(field: str) -> Callable[[str], str]:
     def parse(value: str) -> str:
+        if value != value.strip():
+            raise argparse.ArgumentTypeError(
+                f"{field} has leading or trailing whitespace (a newline pasted with it?), "
+                f"got {value!r}: give the UUID alone"
+            )
         failures = check_uuid(field, value)
         if failures:
             raise argparse.ArgumentTypeError(f"{field} {failures[0][1]}")
         return value
 
-    return parse
+    return _arg_type(field, parse)
 
 
-def _date_type(value: str) -> datetime:
-    try:
-        return signing.parse_http_date(value)
-    except ValueError as exc:
+_DATE_EXAMPLE: Final = "Thu, 29 Oct 2020 11:59:55 +0000"
+
+
+def _parse_date(value: str) -> str:
+    """The Date text itself, once it is known to be RFC 2822 with a zone: it is signed verbatim."""
+    if value != value.strip() or not all(" " <= char <= "~" for char in value):
         raise argparse.ArgumentTypeError(
-            f"{exc}; expected RFC 2822 like 'Thu, 29 Oct 2020 11:59:55 +0000'"
-        ) from exc
+            f"must be printable ASCII without leading or trailing whitespace, got {value!r}; "
+            f"expected RFC 2822 like {_DATE_EXAMPLE!r}"
+        )
+    try:
+        signing.parse_http_date(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}; expected RFC 2822 like {_DATE_EXAMPLE!r}") from exc
+    return value
 
 
-def _positive_float(value: str) -> float:
+def _parse_positive_float(value: str) -> float:
     try:
         number = float(value)
     except ValueError:
@@ -125,7 +159,7 @@ def _positive_float(value: str) -> float:
     return number
 
 
-def _non_negative_int(value: str) -> int:
+def _parse_non_negative_int(value: str) -> int:
     try:
         number = int(value)
     except ValueError:
@@ -135,34 +169,59 @@ def _non_negative_int(value: str) -> int:
     return number
 
 
-def _title_type(value: str) -> str:
+def _parse_title(value: str) -> str:
     if not value.strip():
         raise argparse.ArgumentTypeError("must be a non-empty string")
     return value
 
 
-def _method_type(value: str) -> str:
+def _parse_method(value: str) -> str:
     if not value.isascii() or not value.isalpha():
         raise argparse.ArgumentTypeError(f"must be an HTTP method such as POST or DELETE, got {value!r}")
     return value.upper()
 
 
-def _path_type(value: str) -> str:
+def _parse_path(value: str) -> str:
+    problem = f"must be a path starting with '/' or a full http(s) URL with a path, got {value!r}"
+    if any(char.isspace() or not char.isprintable() for char in value):
+        raise argparse.ArgumentTypeError(
+            f"must not contain spaces or control characters (percent-encode them), got {value!r}"
+        )
     if value.startswith("/"):
         return value
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{problem} ({exc})") from exc
     if parts.scheme in ("http", "https") and parts.netloc and parts.path.startswith("/"):
         return value
-    raise argparse.ArgumentTypeError(
-        f"must be a path starting with '/' or a full http(s) URL with a path, got {value!r}"
-    )
+    raise argparse.ArgumentTypeError(problem)
 
 
-def _curl_base_type(value: str) -> str:
+def _parse_curl_base(value: str) -> str:
+    if not value.strip():
+        raise argparse.ArgumentTypeError(f"is empty; give a region or a base URL such as {KOMMO}")
     try:
         return resolve_base_url(value, field="--curl")
     except ConfigurationError as exc:
         raise argparse.ArgumentTypeError(exc.reason) from exc
+
+
+def _parse_signature(value: str) -> str:
+    if not value.strip():
+        # Most likely an unset shell variable: say so rather than answer "invalid signature".
+        raise argparse.ArgumentTypeError("is empty: give the webhook's X-Signature header value")
+    return value
+
+
+_date_type = _arg_type("RFC 2822 date", _parse_date)
+_positive_float = _arg_type("number of seconds", _parse_positive_float)
+_non_negative_int = _arg_type("whole number", _parse_non_negative_int)
+_title_type = _arg_type("title", _parse_title)
+_method_type = _arg_type("HTTP method", _parse_method)
+_path_type = _arg_type("path", _parse_path)
+_curl_base_type = _arg_type("base URL", _parse_curl_base)
+_signature_type = _arg_type("signature", _parse_signature)
 
 
 # -- parser ------------------------------------------------------------------------------------------
@@ -202,7 +261,7 @@ def _add_host_options(parser: argparse.ArgumentParser) -> None:
         "--retries",
         type=_non_negative_int,
         metavar="N",
-        help="retries for connection errors, 429 and 5xx (default 5)",
+        help=f"retries for connection errors, 429 and 5xx (default {DEFAULT_RETRIES})",
     )
     _add_secret_file(parser)
 
@@ -240,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--date",
         type=_date_type,
         metavar="RFC2822",
-        help="sign with this Date instead of now, e.g. 'Thu, 29 Oct 2020 11:59:55 +0000'",
+        help="sign with this Date (used verbatim) instead of now, e.g. 'Thu, 29 Oct 2020 11:59:55 +0000'",
     )
     sign.add_argument(
         "--curl",
@@ -288,7 +347,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="check a webhook's X-Signature",
         description="Check the X-Signature of a webhook body (HMAC-SHA1 of the raw bytes).",
     )
-    verify.add_argument("--signature", required=True, help="the X-Signature header value")
+    verify.add_argument(
+        "--signature", required=True, type=_signature_type, help="the X-Signature header value"
+    )
     verify.add_argument("--body-file", metavar="FILE", help="raw body file (default: stdin)")
     _add_secret_file(verify)
     verify.set_defaults(handler=_cmd_verify_webhook)
@@ -362,10 +423,17 @@ def _client(args: argparse.Namespace) -> ChatApiClient:
     region: str | None = args.region
     base_url: str | None = args.base_url
     allow_insecure: bool = args.allow_insecure_http
+    if base_url is not None and not base_url.strip():
+        # An unset shell variable ("--base-url $URL") must not silently mean production Kommo.
+        raise _UsageError(
+            f"argument --base-url: is empty; leave --base-url out for the default ({KOMMO}) "
+            "or give a region or URL"
+        )
     try:
         resolved = resolve_base_url(region or base_url, allow_insecure=allow_insecure)
-    except ConfigurationError as exc:
-        raise _UsageError(f"argument --base-url: {exc.reason}") from exc
+    except ValueError as exc:  # ConfigurationError; any other ValueError is reported the same way
+        reason = exc.reason if isinstance(exc, ConfigurationError) else str(exc)
+        raise _UsageError(f"argument --base-url: {reason}") from exc
     timeout: float | None = args.timeout
     retries: int | None = args.retries
     log.debug("Chat API base URL %s", resolved)
@@ -427,7 +495,7 @@ def _cmd_sign(args: argparse.Namespace, extras: list[str]) -> int:
     path: str = args.path
     body_file: str | None = args.body_file
     body_text: str | None = args.body
-    date: datetime | None = args.date
+    date: str | None = args.date  # verbatim text, already checked to be RFC 2822 with a zone
     curl_base: str | None = args.curl
     _check_stdin_once(args.secret_file, body_file, body_default_stdin=False)
     secret = _load_secret(args.secret_file)
@@ -437,8 +505,10 @@ def _cmd_sign(args: argparse.Namespace, extras: list[str]) -> int:
         body = body_text.encode("utf-8")
     else:
         body = b""
-    now = date if date is not None else datetime.now(timezone.utc)
-    headers = signing.signed_headers(secret, method, path, body, now)
+    if date is not None:
+        headers = signing.signed_headers_for_date(secret, method, path, body, date)
+    else:
+        headers = signing.signed_headers(secret, method, path, body, datetime.now(timezone.utc))
     lines = [f"{name}: {value}" for name, value in headers.items()]
     if curl_base is not None:
         lines.append(curl_command(curl_base, method, path, headers, body, body_file))

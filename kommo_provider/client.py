@@ -13,7 +13,6 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 from urllib.parse import quote
@@ -36,15 +35,30 @@ from .exceptions import (
     UnexpectedResponseError,
 )
 from .hosts import resolve_base_url
-from .payloads import DEFAULT_HOOK_API_VERSION, ConnectRequest, ConnectResult
+from .payloads import DEFAULT_HOOK_API_VERSION, ChannelCredentials, ConnectRequest, ConnectResult
+from .settings import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_REQUESTS_PER_SECOND,
+    DEFAULT_READ_TIMEOUT,
+    DEFAULT_RETRIES,
+)
+
+__all__ = [
+    "API_PREFIX",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_MAX_REQUESTS_PER_SECOND",
+    "DEFAULT_READ_TIMEOUT",
+    "DEFAULT_RETRIES",
+    "BoundedRetry",
+    "ChannelCredentials",
+    "ChatApiClient",
+    "RequestPacer",
+    "default_retry",
+]
 
 log = logging.getLogger("kommo_provider")
 
 API_PREFIX: Final = "/v2/origin/custom"
-DEFAULT_CONNECT_TIMEOUT: Final = 5.0
-DEFAULT_READ_TIMEOUT: Final = 30.0
-DEFAULT_MAX_REQUESTS_PER_SECOND: Final = 7.0
-"""Kommo's documented API limit ("not more than 7 requests per second"); 0 or None disables pacing."""
 MAX_RETRY_AFTER_SECONDS: Final = 30.0
 CLOCK_SKEW_REPORT_SECONDS: Final = 60.0
 
@@ -61,8 +75,6 @@ class BoundedRetry(Retry):
         value = super().get_retry_after(response)
         return None if value is None else min(value, MAX_RETRY_AFTER_SECONDS)
 
-
-DEFAULT_RETRIES: Final = 8
 
 
 def default_retry(total: int = DEFAULT_RETRIES) -> Retry:
@@ -109,14 +121,6 @@ class RequestPacer:
             self._next = slot + self.interval
         if slot > now:
             time.sleep(slot - now)
-
-
-@dataclass(frozen=True)
-class ChannelCredentials:
-    """A channel id and its secret; the secret is left out of ``repr``."""
-
-    channel_id: str
-    secret: str = field(repr=False)
 
 
 class ChatApiClient:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -23,6 +24,9 @@ REGIONS: Final[dict[str, str]] = {
 
 DEFAULT_BASE_URL: Final = KOMMO
 
+_HOST_PORT: Final = re.compile(r"(\[[^\[\]]*\]|[^\[\]:]*)(:[^:]*)?")
+"""``host[:port]`` or ``[ipv6][:port]``: urlsplit also takes ``[::1]junk`` and drops the junk."""
+
 
 def is_loopback_host(host: str) -> bool:
     """True for ``localhost`` and any loopback address (127.0.0.0/8, ::1)."""
@@ -35,36 +39,81 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def _shown(text: str) -> str:
+    """``text`` for an error message, with any ``user:password@`` replaced: a URL may carry credentials."""
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        return repr(text)
+    netloc, slash, tail = rest.partition("/")
+    if "@" in netloc:
+        netloc = "***@" + netloc.rpartition("@")[2]
+    return repr(f"{scheme}{sep}{netloc}{slash}{tail}")
+
+
+def _non_ascii_hint(text: str) -> str:
+    """Names the first non-ASCII character before the host, e.g. a full-width colon (U+FF1A) for ``:``."""
+    head = text.partition("//")[0] if "//" in text else text
+    for char in head:
+        if not char.isascii():
+            return f" (it contains the non-ASCII character {char!r}, U+{ord(char):04X}: retype it in ASCII)"
+    return ""
+
+
 def resolve_base_url(value: str | None, *, allow_insecure: bool = False, field: str = "base_url") -> str:
     """Turn a region name or URL into a normalized base URL (scheme://host[:port], no trailing slash).
 
     Plain ``http://`` is allowed only for loopback hosts (the local emulator) unless ``allow_insecure``
     is set, because the signed headers would otherwise cross the network in clear text.
+
+    Every malformed value raises :class:`ConfigurationError` naming ``field`` (never a bare
+    ``ValueError`` from :mod:`urllib.parse`), so callers can report it as a bad input.
     """
     if value is None or not value.strip():
         return DEFAULT_BASE_URL
     text = value.strip()
     if text.lower() in REGIONS:
         return REGIONS[text.lower()]
-    parts = urlsplit(text)
     choices = ", ".join(sorted(REGIONS))
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    not_a_url = f"is neither a region ({choices}) nor an http(s) URL such as {KOMMO}"
+    if any(char.isspace() or not char.isprintable() for char in text):
+        # urlsplit silently deletes tabs and newlines inside a URL; refuse them instead.
+        raise ConfigurationError(field, f"{_shown(text)} contains whitespace or a control character")
+    try:
+        parts = urlsplit(text)
+        hostname = parts.hostname
+        if not _HOST_PORT.fullmatch(parts.netloc.rpartition("@")[2]):
+            raise ValueError("stray characters around the host")
+    except ValueError as exc:  # an unclosed '[' or a bracketed host that is no IPv6 address
         raise ConfigurationError(
-            field, f"{text!r} is neither a region ({choices}) nor an http(s) URL such as {KOMMO}"
+            field, f"{_shown(text)} is not a valid URL ({exc}); use scheme://host[:port], e.g. {KOMMO}"
+        ) from exc
+    if parts.scheme not in ("http", "https"):
+        raise ConfigurationError(field, f"{_shown(text)} {not_a_url}{_non_ascii_hint(text)}")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigurationError(field, "use scheme://host[:port] only, without credentials or query")
+    if not hostname:
+        raise ConfigurationError(
+            field, f"{_shown(text)} has no host name; use scheme://host[:port], e.g. {KOMMO}"
         )
-    if parts.username or parts.password or parts.query or parts.fragment:
+    if parts.query or parts.fragment:
         raise ConfigurationError(field, "use scheme://host[:port] only, without credentials or query")
     if parts.path not in ("", "/"):
         raise ConfigurationError(field, f"give the host only, without a path (got path {parts.path!r})")
-    if parts.scheme == "http" and not allow_insecure and not is_loopback_host(parts.hostname):
-        raise ConfigurationError(
-            field,
-            f"{text!r} uses plain http to a non-loopback host; use https "
-            "(plain http is accepted only for 127.0.0.1/localhost, e.g. the emulator)",
-        )
     try:
         port = parts.port
-    except ValueError as exc:
-        raise ConfigurationError(field, f"invalid port in {text!r}") from exc
-    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    except ValueError as exc:  # not digits, or outside 0-65535
+        raise ConfigurationError(
+            field, f"invalid port in {_shown(text)}: give a number from 1 to 65535, or leave the port out"
+        ) from exc
+    if port == 0:
+        raise ConfigurationError(
+            field, f"invalid port in {_shown(text)}: give a number from 1 to 65535, or leave the port out"
+        )
+    if parts.scheme == "http" and not allow_insecure and not is_loopback_host(hostname):
+        raise ConfigurationError(
+            field,
+            f"{_shown(text)} uses plain http to a non-loopback host; use https "
+            "(plain http is accepted only for 127.0.0.1/localhost, e.g. the emulator)",
+        )
+    host = hostname if ":" not in hostname else f"[{hostname}]"
     return f"{parts.scheme}://{host}" + (f":{port}" if port else "")

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .exceptions import UnexpectedResponseError
 
 HOOK_API_VERSIONS = ("v1", "v2")
 DEFAULT_HOOK_API_VERSION = "v2"
+
+
+@dataclass(frozen=True)
+class ChannelCredentials:
+    """A channel id and its secret; the secret is left out of ``repr``."""
+
+    channel_id: str
+    secret: str = field(repr=False)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,9 @@
 """The Pulumi dynamic provider behind :class:`~kommo_provider.resource.KommoChatChannelConnection`.
 
+A thin adapter over :mod:`kommo_provider.connection`, which holds what a connection means: this module
+only maps the core's answers onto Pulumi's dynamic-provider types and words errors for a Python
+program (arguments and ``kommo:`` stack config keys).
+
 Pulumi pickles the provider object into every resource's state and runs it in a separate provider
 process (up to four operations at once, sharing one instance). So the object carries nothing: no
 secret, no session, no config. Clients are created per process, per host, on first use; the secret
@@ -11,7 +15,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import threading
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -26,60 +29,43 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from .client import (
-    DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_MAX_REQUESTS_PER_SECOND,
-    DEFAULT_READ_TIMEOUT,
-    DEFAULT_RETRIES,
-    ChannelCredentials,
-    ChatApiClient,
-)
-from .exceptions import ChannelNotFoundError, KommoError
+from . import connection
+from .client import ChatApiClient
+from .connection import CREDENTIAL_FIELDS, RESOURCE_FIELDS, Failure
 from .hosts import resolve_base_url
-from .payloads import DEFAULT_HOOK_API_VERSION
-from .validation import check_inputs, is_unknown
+from .payloads import ChannelCredentials
+from .settings import TransportSettings, client_for, parse_settings
+from .validation import WHERE_FROM, is_unknown
 
 log = logging.getLogger("kommo_provider")
 
-REPLACE_FIELDS: Final = ("channel_id", "account_id", "base_url")
-"""A different channel, account or host is a different connection."""
-UPDATE_FIELDS: Final = (
-    "title",
-    "hook_api_version",
-    "is_time_window_disabled",
-    "channel_secret",
-    "reconnect_triggers",
-)
-"""Changes that a fresh connect applies in place."""
-UNMANAGED_WHEN_ABSENT: Final = ("title", "is_time_window_disabled")
-"""Optional arguments that, when left out, keep whatever Kommo has (no reconnect)."""
+CONFIG_KEYS: Final[dict[str, str]] = {
+    "channel_id": "kommo:channelId",
+    "channel_secret": "kommo:channelSecret",
+    "account_id": "kommo:accountId",
+    "base_url": "kommo:baseUrl",
+}
+"""Stack config keys that stand in for a resource argument left out."""
 
 
 class KommoProviderError(Exception):
     """One sentence for the Pulumi user; raised ``from None`` so no chained traceback buries it."""
 
 
-_clients: dict[tuple[Any, ...], ChatApiClient] = {}
-_clients_lock = threading.Lock()
+def missing_reason(field: str) -> str:
+    """How to give a required value in a Python program: the argument or its stack config key."""
+    key = CONFIG_KEYS.get(field)
+    if field == "channel_secret":
+        # No value on the command line: `pulumi config set` prompts for it or reads it from stdin.
+        how = f" or run `pulumi config set --secret {key}` (it prompts, or reads the value from stdin)"
+    else:
+        how = f" or run `pulumi config set {key} <value>`" if key else ""
+    origin = f" ({WHERE_FROM[field]})" if field in WHERE_FROM else ""
+    return f"is required: pass the {field} argument{how}{origin}"
 
 
-def _client_for(base_url: str, settings: Mapping[str, float | int | None]) -> ChatApiClient:
-    """One client per host and settings in this process, so the pacer and connection pools are shared."""
-    key = (base_url, *sorted(settings.items()))
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            client = ChatApiClient(
-                base_url,
-                connect_timeout=float(settings["connect_timeout"] or DEFAULT_CONNECT_TIMEOUT),
-                read_timeout=float(settings["read_timeout"] or DEFAULT_READ_TIMEOUT),
-                retry=int(
-                    settings["max_retries"] if settings["max_retries"] is not None else DEFAULT_RETRIES
-                ),
-                max_requests_per_second=settings["max_requests_per_second"],
-            )
-            _clients[key] = client
-        return client
+def _reason(failure: Failure) -> str:
+    return missing_reason(failure.field) if failure.missing else failure.reason
 
 
 def _setup_logging() -> None:
@@ -93,82 +79,62 @@ def _setup_logging() -> None:
     log.propagate = False
 
 
+def _with_fingerprint(props: Mapping[str, Any]) -> dict[str, Any]:
+    """The core compares secrets by fingerprint; dynamic state keeps the secret itself (as a secret)."""
+    out = dict(props)
+    secret = props.get("channel_secret")
+    if isinstance(secret, str) and secret and not is_unknown(secret):
+        out["secret_fingerprint"] = connection.secret_fingerprint(secret)
+    else:
+        out["secret_fingerprint"] = secret
+    return out
+
+
 class KommoChatChannelConnectionProvider(ResourceProvider):
     """Create/update = signed connect, delete = disconnect; ``scope_id`` is the resource id."""
 
     serialize_as_secret_always = True
 
     def configure(self, req: ConfigureRequest) -> None:
-        """Read transport settings from stack config (``kommo:*``); runs once per provider process."""
+        """Read transport settings from stack config (``kommo:*``); runs once per provider process.
+
+        A bad value does not raise here (the engine would show a traceback): ``check`` reports it as
+        one line naming the key, and the operations that run without ``check`` raise it.
+        """
         _setup_logging()
+        settings, failures = parse_settings(lambda key: req.config.get(f"kommo:{key}"))
+        self._settings: TransportSettings = settings
+        self._config_failures = [f"stack config kommo:{key} {reason}" for key, reason in failures]
 
-        def number(key: str) -> float | None:
-            value = req.config.get(f"kommo:{key}")
-            if value is None or value == "":
-                return None
-            try:
-                return float(value)
-            except ValueError:
-                raise KommoProviderError(
-                    f"stack config kommo:{key} must be a number, got {value!r}"
-                ) from None
-
-        rate = number("maxRequestsPerSecond")
-        retries = number("maxRetries")
-        self._settings: dict[str, float | int | None] = {
-            "connect_timeout": number("connectTimeout"),
-            "read_timeout": number("readTimeout"),
-            "max_retries": int(retries) if retries is not None else None,
-            "max_requests_per_second": DEFAULT_MAX_REQUESTS_PER_SECOND if rate is None else rate,
-        }
+    def __getstate__(self) -> dict[str, Any]:
+        """What configure() read belongs to one process; the pickle in state carries none of it."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_settings", "_config_failures")}
 
     def _client(self, props: Mapping[str, Any]) -> ChatApiClient:
-        settings = getattr(self, "_settings", None)
-        if settings is None:  # used directly, without a Pulumi engine calling configure()
-            settings = {
-                "connect_timeout": None,
-                "read_timeout": None,
-                "max_retries": None,
-                "max_requests_per_second": DEFAULT_MAX_REQUESTS_PER_SECOND,
-            }
-        return _client_for(resolve_base_url(props.get("base_url")), settings)
+        failures: list[str] = getattr(self, "_config_failures", [])
+        if failures:
+            raise KommoProviderError("; ".join(failures))
+        # Used directly, without an engine calling configure(): the defaults.
+        settings = getattr(self, "_settings", TransportSettings())
+        return client_for(resolve_base_url(props.get("base_url")), settings)
 
     # -- validation and planning: no network ------------------------------------------------
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate types and formats; fill defaults and normalize ``base_url``. No network call."""
-        failures = [CheckFailure(field, reason) for field, reason in check_inputs(news)]
-        inputs = dict(news)
-        if inputs.get("hook_api_version") is None:
-            inputs["hook_api_version"] = DEFAULT_HOOK_API_VERSION
-        base_url = inputs.get("base_url")
-        if not failures and not is_unknown(base_url):
-            inputs["base_url"] = resolve_base_url(base_url)
+        found = connection.validate(news, CREDENTIAL_FIELDS + RESOURCE_FIELDS)
+        failures = [CheckFailure("", reason) for reason in getattr(self, "_config_failures", [])]
+        failures += [CheckFailure(f.field, _reason(f)) for f in found]
+        inputs = connection.normalize(news) if not found else dict(news)
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Replace on channel, account or host; update on the rest; ignore ``__provider``."""
-
-        def changed(field: str) -> bool:
-            new = news.get(field)
-            if is_unknown(new):
-                return True
-            if new is None and field in UNMANAGED_WHEN_ABSENT:
-                return False
-            old = olds.get(field)
-            if field == "base_url":
-                return resolve_base_url(new) != resolve_base_url(old)
-            return bool(new != old)
-
-        replaces = [f for f in REPLACE_FIELDS if changed(f)]
-        updates = [f for f in UPDATE_FIELDS if changed(f)]
-        # Same channel and account on a new host: disconnect first, or the old resource's delete
-        # would disconnect the connection just made (both hosts may front the same amojo).
-        same_pair = "channel_id" not in replaces and "account_id" not in replaces
+        plan = connection.plan_change(_with_fingerprint(olds), _with_fingerprint(news))
         return DiffResult(
-            changes=bool(replaces or updates),
-            replaces=replaces,
-            delete_before_replace=bool(replaces) and same_pair,
+            changes=plan.changes,
+            replaces=list(plan.replaces),
+            delete_before_replace=plan.delete_before_replace,
         )
 
     # -- operations that reach Kommo --------------------------------------------------------
@@ -190,49 +156,23 @@ class KommoChatChannelConnectionProvider(ResourceProvider):
         which keeps the resource in state."""
         channel = ChannelCredentials(props["channel_id"], props["channel_secret"])
         try:
-            self._client(props).disconnect(channel, props["account_id"])
-        except ChannelNotFoundError:
-            log.warning(
-                "channel %s is unknown at %s; treating account %s as disconnected",
-                props["channel_id"],
-                props.get("base_url"),
-                props["account_id"],
-            )
-        except KommoError as exc:
-            raise KommoProviderError(
-                f"disconnecting account {props['account_id']} failed, so it stays in state: {exc}"
-            ) from None
+            connection.disconnect(self._client(props), channel, props["account_id"])
+        except connection.ConnectionFailedError as exc:
+            raise KommoProviderError(str(exc)) from None
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Return the stored state unchanged: amojo has no call that reads a connection back."""
         return ReadResult(id_=id_, outs=dict(props))
 
     def _connect(self, props: dict[str, Any]) -> dict[str, Any]:
-        failures = check_inputs(props)
+        # check() ran already under the engine; this guards direct callers, for microseconds.
+        failures = connection.validate(props, CREDENTIAL_FIELDS + RESOURCE_FIELDS)
         if failures:
-            raise KommoProviderError("; ".join(f"{f}: {r}" for f, r in failures))
-        channel = ChannelCredentials(props["channel_id"], props["channel_secret"])
-        client = self._client(props)
+            raise KommoProviderError("; ".join(f"{f.field}: {_reason(f)}" for f in failures))
         try:
-            result = client.connect(
-                channel,
-                props["account_id"],
-                title=props.get("title"),
-                hook_api_version=props.get("hook_api_version") or DEFAULT_HOOK_API_VERSION,
-                is_time_window_disabled=props.get("is_time_window_disabled"),
-            )
-        except KommoError as exc:
-            raise KommoProviderError(
-                f"connecting account {props['account_id']} to channel {props['channel_id']} failed: {exc}"
-            ) from None
-        return {
-            "scope_id": result.scope_id,
-            "channel_id": props["channel_id"],
-            "account_id": result.account_id,
-            "title": result.title,
-            "hook_api_version": result.hook_api_version,
-            "is_time_window_disabled": result.is_time_window_disabled,
-            "base_url": client.base_url,
-            "channel_secret": props["channel_secret"],
-            "reconnect_triggers": props.get("reconnect_triggers"),
-        }
+            state = connection.connect(self._client(props), props)
+        except connection.ConnectionFailedError as exc:
+            raise KommoProviderError(str(exc)) from None
+        del state["secret_fingerprint"]
+        state["channel_secret"] = props["channel_secret"]
+        return state

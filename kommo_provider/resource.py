@@ -9,8 +9,7 @@ from pulumi.dynamic import Resource
 
 from .exceptions import ConfigurationError
 from .payloads import DEFAULT_HOOK_API_VERSION
-from .provider import KommoChatChannelConnectionProvider
-from .validation import CONFIG_KEYS, missing_reason
+from .provider import CONFIG_KEYS, KommoChatChannelConnectionProvider, missing_reason
 
 
 class KommoChatChannelConnection(Resource, module="kommo", name="ChatChannelConnection"):

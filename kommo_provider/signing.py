@@ -110,7 +110,22 @@ def signed_headers(
     content_type: str = CONTENT_TYPE_JSON,
 ) -> dict[str, str]:
     """The four amojo headers for one request. ``path`` may be a full URL; its query is dropped."""
-    date = http_date(now)
+    return signed_headers_for_date(secret, method, path, body, http_date(now), content_type)
+
+
+def signed_headers_for_date(
+    secret: str,
+    method: str,
+    path: str,
+    body: bytes,
+    date: str,
+    content_type: str = CONTENT_TYPE_JSON,
+) -> dict[str, str]:
+    """Like :func:`signed_headers`, with the ``Date`` header text given verbatim (any zone offset).
+
+    ``date`` is signed and returned exactly as given, e.g. ``Tue, 14 Nov 2023 09:05:00 +0300``; the
+    caller checks that it is an RFC 2822 date (see :func:`parse_http_date`).
+    """
     md5 = body_md5(body)
     sts = string_to_sign(method, md5, content_type, date, signing_path(path))
     return {

@@ -1,8 +1,10 @@
 """Run this project's stacks through the Pulumi Automation API on a local file backend.
 
-Used by the demo, the end-to-end tests and the benchmarks. Programs run inline (in this Python
-process), so the CLI needs no Python language host; the dynamic provider runs in the process the
-CLI starts through ``pulumi-resource-pulumi-python``, with this interpreter (``PULUMI_PYTHON_CMD``).
+Used by the demo, the end-to-end tests and the benchmarks. Python programs run inline (in this
+Python process), so the CLI needs no Python language host; the dynamic provider runs in the process
+the CLI starts through ``pulumi-resource-pulumi-python``, with this interpreter (``PULUMI_PYTHON_CMD``).
+A program in a folder (such as a Pulumi YAML project) runs through its language host, and the
+``kommo`` plugin is found as ``pulumi-resource-kommo`` beside this interpreter.
 Secrets never go through the Automation API's ``set_config``: it passes values as process arguments.
 """
 
@@ -52,6 +54,8 @@ def backend_env(state_dir: Path, passphrase: str) -> dict[str, str]:
         "PULUMI_DIY_BACKEND_NO_LEGACY_WARNING": "true",
         # The dynamic provider process runs with the interpreter that runs this program.
         "PULUMI_PYTHON_CMD": sys.executable,
+        # The kommo plugin (pulumi-resource-kommo) is installed beside that interpreter.
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
     }
 
 
@@ -71,7 +75,7 @@ class LocalStack:
     def __init__(
         self,
         stack_name: str,
-        program: Callable[[], None],
+        program: Callable[[], None] | None,
         *,
         state_dir: Path,
         passphrase: str,
@@ -79,21 +83,25 @@ class LocalStack:
         env: Mapping[str, str] | None = None,
     ) -> None:
         """``work_dir`` holds the stack's config file (``Pulumi.<stack>.yaml``) and is the provider
-        process's working directory; a folder without ``Pulumi.yaml`` gets one for this project."""
+        process's working directory; a folder without ``Pulumi.yaml`` gets one for this project.
+        With ``program=None`` the program is the project in ``work_dir`` (its ``Pulumi.yaml``)."""
         self.bin_dir = pulumi_bin_dir()
         self.env = {**backend_env(state_dir, passphrase), **(env or {})}
         command = auto.PulumiCommand(root=str(self.bin_dir.parent))
-        self.stack = auto.create_or_select_stack(
-            stack_name=stack_name,
-            project_name=PROJECT_NAME,
-            program=program,
-            opts=auto.LocalWorkspaceOptions(
-                work_dir=str(work_dir),
-                env_vars=self.env,
-                pulumi_command=command,
-                pulumi_home=self.env["PULUMI_HOME"],
-            ),
+        options = auto.LocalWorkspaceOptions(
+            work_dir=str(work_dir),
+            env_vars=self.env,
+            pulumi_command=command,
+            pulumi_home=self.env["PULUMI_HOME"],
         )
+        if program is None:
+            self.stack = auto.create_or_select_stack(
+                stack_name=stack_name, work_dir=str(work_dir), opts=options
+            )
+        else:
+            self.stack = auto.create_or_select_stack(
+                stack_name=stack_name, project_name=PROJECT_NAME, program=program, opts=options
+            )
 
     @property
     def name(self) -> str:
@@ -109,7 +117,7 @@ class LocalStack:
 
     def run_cli(self, args: list[str], *, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         """Run the CLI on this stack's workspace; raises with its stderr on failure."""
-        env = {**os.environ, **self.env, "PATH": f"{self.bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+        env = {**os.environ, **self.env, "PATH": f"{self.bin_dir}{os.pathsep}{self.env['PATH']}"}
         done = subprocess.run(
             [str(self.bin_dir / "pulumi"), *args, "--non-interactive"],
             input=stdin,

@@ -7,6 +7,10 @@
 #   3. a fresh build from Pulumi's published Go module (needs Go and the Go module proxy);
 #   4. otherwise: the official install instructions and exit 1.
 #
+# Then Pulumi YAML's language host, `pulumi-language-yaml` (the CLI starts it for a `runtime: yaml`
+# program such as examples/yaml), the same way: from PATH, from the cache, or built from its
+# published Go module, which has no replace directives and so can be `go install`ed.
+#
 # `go install github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@vX` is refused by Go because that module's
 # go.mod has replace directives, so the build uses a throwaway module that requires pkg/v3 and sdk/v3
 # at the same version and carries over the non-local replace. The version is set at link time:
@@ -14,9 +18,12 @@
 set -euo pipefail
 
 PULUMI_VERSION="${KOMMO_PULUMI_VERSION:-v3.274.1}"
+YAML_VERSION="${KOMMO_PULUMI_YAML_VERSION:-v1.25.0}"
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools="$repo/.tools/bin"
-cache="${XDG_CACHE_HOME:-$HOME/.cache}/kommo-provider/pulumi/$PULUMI_VERSION"
+cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/kommo-provider"
+cache="$cache_root/pulumi/$PULUMI_VERSION"
+yaml_cache="$cache_root/pulumi-yaml/$YAML_VERSION"
 
 say() { printf '[get-pulumi] %s\n' "$*" >&2; }
 
@@ -45,12 +52,52 @@ SH
   chmod +x "$1"
 }
 
+without_tools_path() {  # PATH without our own .tools/bin, so a tool found there is a real installation
+  printf '%s' "$PATH" | tr ':' '\n' | grep -vxF "$tools" | paste -sd: -
+}
+
+get_yaml_host() {
+  mkdir -p "$tools"
+  local existing start
+  if existing="$(PATH="$(without_tools_path)" command -v pulumi-language-yaml 2>/dev/null)"; then
+    say "using Pulumi YAML's language host on PATH: $existing"
+    ln -sfn "$existing" "$tools/pulumi-language-yaml"
+    return 0
+  fi
+  if [ ! -x "$yaml_cache/bin/pulumi-language-yaml" ]; then
+    if ! command -v go >/dev/null 2>&1; then
+      say "no pulumi-language-yaml and no Go to build it: YAML programs (examples/yaml) will not run"
+      return 0
+    fi
+    say "building Pulumi YAML's language host $YAML_VERSION from its Go module (first build: 1.5-3 minutes on 2 cores)"
+    start=$(date +%s)
+    rm -rf "$yaml_cache/bin.tmp"
+    GOBIN="$yaml_cache/bin.tmp" GOFLAGS=-mod=mod go install -trimpath -ldflags "-s -w" \
+      "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml@$YAML_VERSION"
+    rm -rf "$yaml_cache/bin" && mv "$yaml_cache/bin.tmp" "$yaml_cache/bin"
+    say "built pulumi-language-yaml $YAML_VERSION in $(( $(date +%s) - start )) s into $yaml_cache/bin"
+  else
+    say "using the cached pulumi-language-yaml $YAML_VERSION from $yaml_cache/bin"
+  fi
+  # The CLI treats a language host next to its own binary as bundled and warns about any other
+  # copy found on PATH, so the host goes beside the pulumi binary when that folder is ours.
+  local cli_dir
+  cli_dir="$(dirname "$(readlink -f "$tools/pulumi")")"
+  if [ "$cli_dir" = "$cache/bin" ]; then
+    install -m 0755 "$yaml_cache/bin/pulumi-language-yaml" "$cli_dir/pulumi-language-yaml"
+    ln -sfn "$cli_dir/pulumi-language-yaml" "$tools/pulumi-language-yaml"
+  else
+    ln -sfn "$yaml_cache/bin/pulumi-language-yaml" "$tools/pulumi-language-yaml"
+  fi
+}
+
 # 1. A CLI on PATH (outside our own .tools) wins.
-if existing="$(PATH="$(printf '%s' "$PATH" | tr ':' '\n' | grep -vxF "$tools" | paste -sd: -)" command -v pulumi 2>/dev/null)"; then
+if existing="$(PATH="$(without_tools_path)" command -v pulumi 2>/dev/null)"; then
   dir="$(dirname "$(readlink -f "$existing")")"
   say "using the Pulumi CLI on PATH: $existing ($("$existing" version 2>/dev/null || echo 'unknown version'))"
   link_into_tools "$dir"
   [ -x "$tools/pulumi-resource-pulumi-python" ] || write_launcher "$tools/pulumi-resource-pulumi-python"
+  get_yaml_host
   exit 0
 fi
 
@@ -58,6 +105,7 @@ fi
 if [ -x "$cache/bin/pulumi" ] && [ -x "$cache/bin/pulumi-resource-pulumi-python" ]; then
   say "using the cached Pulumi CLI $PULUMI_VERSION from $cache/bin"
   link_into_tools "$cache/bin"
+  get_yaml_host
   exit 0
 fi
 
@@ -115,3 +163,5 @@ done
 rm -rf "$cache/bin" && mv "$cache/bin.tmp" "$cache/bin"
 say "built $("$cache/bin/pulumi" version) in $(( $(date +%s) - start )) s into $cache/bin"
 link_into_tools "$cache/bin"
+cd "$repo"
+get_yaml_host

@@ -5,25 +5,35 @@ Every captured stdout/stderr is checked for the secrets used here: the CLI must 
 
 from __future__ import annotations
 
-import io
+import email.utils
+import hashlib
+import hmac
 import json
+import re
 import socket
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Protocol
 
 import pytest
+from cli_helpers import (
+    TV1_SECRET,
+    TV4_SECRET,
+    WRONG_SECRET,
+    RunFn,
+    assert_no_secret,
+    run_cli,
+    set_stdin,
+)
 from constants import ACCOUNT_ID, CHANNEL_ID, CHANNEL_SECRET, OTHER_ACCOUNT_ID
 
 from kommo_provider import cli, signing
+from kommo_provider.client import DEFAULT_RETRIES
 from kommo_provider.emulator.server import EmulatorServer
 
-# Published inputs, kommo-chat-api.md section 5.
-TV1_SECRET = "5a44c5dff55f3c15a4cce8d7c4cc27e207c7e189"
+# Published inputs, kommo-chat-api.md section 5 (the secrets are in cli_helpers).
 TV1_DATE = "Thu, 29 Oct 2020 11:59:55 +0000"
 TV1_PATH = "/v2/origin/custom/f90ba33d-c9d9-44da-b76c-c349b0ecbe41/connect"
 TV1_BODY = (  # 98 bytes, given literally on the amoCRM page
@@ -32,30 +42,13 @@ TV1_BODY = (  # 98 bytes, given literally on the amoCRM page
 TV1_MD5 = "a5e8ae04332a6d0aac15f01ad05d40e3"
 TV1_SIGNATURE = "e0dcc1936d766a7d5f53fe19887fafa50bef92e0"
 
-TV4_SECRET = "fb50586ff7b68cd831fe0ef356345903f644c0d2"
 TV4_DATE = "Wed, 30 Nov 2022 16:33:21 +0000"
 TV4_PATH = "/v2/origin/custom/f62a0162-46a7-430e-b06c-0ef798d56b21/disconnect"
 TV4_BODY = b'{"account_id":"52fd2a28-d2eb-4bd8-b862-a67934927b38"}'
 TV4_MD5 = "2a3c7cd98696c0388111e2d6b2b694d0"
 TV4_SIGNATURE = "7a9ce132fff0315dc4b99ce9b2c69bb2dfdb6404"
 
-WRONG_SECRET = "0123456789abcdef0123456789abcdef01234567"
 UNKNOWN_CHANNEL_ID = "11111111-2222-3333-4444-555555555555"
-
-SECRETS = (TV1_SECRET, TV4_SECRET, WRONG_SECRET, CHANNEL_SECRET)
-
-
-@dataclass(frozen=True)
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-def assert_no_secret(*texts: str) -> None:
-    for text in texts:
-        for secret in SECRETS:
-            assert secret not in text, "a channel secret was printed"
 
 
 @pytest.fixture(autouse=True)
@@ -71,26 +64,10 @@ def _nothing_secret_leaks(capsys: pytest.CaptureFixture[str]) -> Iterator[None]:
     assert_no_secret(captured.out, captured.err)
 
 
-class RunFn(Protocol):
-    def __call__(self, argv: Sequence[str]) -> Result: ...
-
-
 @pytest.fixture
 def run(capsys: pytest.CaptureFixture[str]) -> RunFn:
     """Call ``cli.main(argv)`` in-process; return exit code and captured output (secret-free)."""
-
-    def _run(argv: Sequence[str]) -> Result:
-        capsys.readouterr()  # drop anything earlier
-        code = cli.main(list(argv))
-        captured = capsys.readouterr()
-        assert_no_secret(captured.out, captured.err)
-        return Result(code, captured.out, captured.err)
-
-    return _run
-
-
-def set_stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+    return lambda argv: run_cli(capsys, argv)
 
 
 def header_lines(out: str) -> dict[str, str]:
@@ -362,6 +339,83 @@ def test_sign_curl_refuses_plain_http_to_a_remote_host(run: RunFn, monkeypatch: 
     assert "--curl" in result.err
 
 
+def sts_signature(secret: str, method: str, body: bytes, date: str, path: str) -> str:
+    """X-Signature computed with the standard library alone, from Kommo's description of the scheme."""
+    md5 = hashlib.md5(body).hexdigest()
+    message = "\n".join((method, md5, "application/json", date, path))
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha1).hexdigest()
+
+
+def test_sign_date_with_an_offset_is_signed_verbatim(run: RunFn, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Date header and the string to sign are the given text, not the same instant in UTC."""
+    monkeypatch.setenv("KOMMO_CHANNEL_SECRET", TV1_SECRET)
+    date = "Tue, 14 Nov 2023 09:05:00 +0300"
+    result = run(["sign", "--method", "POST", "--path", TV1_PATH, "--date", date, "--body", TV1_BODY])
+    assert result.code == 0, result.err
+    headers = header_lines(result.out)
+    assert headers["Date"] == date  # not "Tue, 14 Nov 2023 06:05:00 +0000"
+    assert headers["X-Signature"] == sts_signature(TV1_SECRET, "POST", TV1_BODY.encode(), date, TV1_PATH)
+
+
+def test_sign_date_with_an_offset_is_accepted_by_the_emulator(
+    run: RunFn, monkeypatch: pytest.MonkeyPatch, emulator: EmulatorServer
+) -> None:
+    monkeypatch.setenv("KOMMO_CHANNEL_SECRET", CHANNEL_SECRET)
+    date = email.utils.format_datetime(datetime.now(timezone(timedelta(hours=3))).replace(microsecond=0))
+    assert date.endswith(" +0300")
+    path = f"/v2/origin/custom/{CHANNEL_ID}/connect"
+    body = json.dumps({"account_id": ACCOUNT_ID})
+    result = run(
+        ["sign", "--method", "POST", "--path", path, "--date", date, "--body", body, "--curl", emulator.url]
+    )
+    assert result.code == 0, result.err
+    assert header_lines(result.out)["Date"] == date
+    status, answer = run_curl(curl_line(result.out))
+    assert status == 200, answer
+    assert json.loads(answer)["scope_id"] == f"{CHANNEL_ID}_{ACCOUNT_ID}"
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        "Tue, 14 Nov 2023 09:05:00",  # no zone
+        "Tue, 14 Nov 2023 09:05:00 -0000",  # RFC 2822's "zone unknown"
+        " Tue, 14 Nov 2023 09:05:00 +0300",  # would be signed with the space but sent without it
+        "Tue, 14 Nov 2023 09:05:00 +0300\r\nX-Injected: 1",
+    ],
+    ids=["no-zone", "minus-zero", "leading-space", "crlf"],
+)
+def test_sign_date_that_cannot_be_sent_verbatim_is_refused(
+    run: RunFn, monkeypatch: pytest.MonkeyPatch, date: str
+) -> None:
+    monkeypatch.setenv("KOMMO_CHANNEL_SECRET", TV1_SECRET)
+    result = run(["sign", "--method", "POST", "--path", TV1_PATH, "--date", date])
+    assert (result.code, result.out) == (2, "")
+    assert result.err.splitlines()[-1].startswith("kommo-chat sign: error: argument --date: ")
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--curl", "http://[::1"),
+        ("--curl", "http://[zz::1]:1"),
+        ("--path", "http://[::1/v2/x"),
+        ("--path", "/v2/x\nDate: forged"),
+    ],
+)
+def test_sign_type_errors_name_the_option_not_a_function(
+    run: RunFn, monkeypatch: pytest.MonkeyPatch, option: str, value: str
+) -> None:
+    monkeypatch.setenv("KOMMO_CHANNEL_SECRET", TV1_SECRET)
+    argv = ["sign", "--method", "POST", "--path", TV1_PATH, option, value]
+    result = run(argv)
+    assert (result.code, result.out) == (2, "")
+    error = result.err.splitlines()[-1]
+    assert error.startswith(f"kommo-chat sign: error: argument {option}: ")
+    assert "_type" not in result.err and "_parse" not in result.err
+    assert re.search(r"invalid \w+ value: ", error) is None  # argparse's "invalid <function> value:"
+
+
 # -- connect / disconnect ---------------------------------------------------------------------------
 
 
@@ -557,6 +611,54 @@ def test_base_url_and_region_are_exclusive(run: RunFn) -> None:
     assert "not allowed with" in result.err
 
 
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "http://[::1",
+        "http://[zz::1]:1",
+        "http\uff1a//127.0.0.1",  # a full-width colon
+        "http://127.0.0.1:99999",
+        "http://127.0.0.1:abc",
+        "http://127.0.0.1:0",
+        "",
+    ],
+    ids=["unclosed-bracket", "bad-ipv6", "fullwidth-colon", "port-range", "port-letters", "port-0", "empty"],
+)
+@pytest.mark.parametrize("command", ["connect", "disconnect"])
+def test_malformed_base_url_is_a_one_line_usage_error(
+    run: RunFn, monkeypatch: pytest.MonkeyPatch, emulator: EmulatorServer, command: str, base_url: str
+) -> None:
+    monkeypatch.setenv("KOMMO_CHANNEL_SECRET", CHANNEL_SECRET)
+    result = run([command, "--channel-id", CHANNEL_ID, "--account-id", ACCOUNT_ID, "--base-url", base_url])
+    assert (result.code, result.out) == (2, "")
+    assert result.err.startswith("kommo-chat: error: argument --base-url: ")
+    assert len(result.err.splitlines()) == 1
+    assert emulator.backend.requests() == []
+
+
+@pytest.mark.parametrize("field", ["channel_id", "account_id"])
+@pytest.mark.parametrize("padding", ["\n", " ", "\t", "\r\n"], ids=["newline", "space", "tab", "crlf"])
+def test_id_with_surrounding_whitespace_is_refused(
+    run: RunFn, monkeypatch: pytest.MonkeyPatch, emulator: EmulatorServer, field: str, padding: str
+) -> None:
+    monkeypatch.setenv("KOMMO_CHANNEL_SECRET", CHANNEL_SECRET)
+    ids = {"channel_id": CHANNEL_ID, "account_id": ACCOUNT_ID}
+    ids[field] += padding
+    argv = ["--channel-id", ids["channel_id"], "--account-id", ids["account_id"], "--base-url", emulator.url]
+    result = run(["connect", *argv])
+    assert (result.code, result.out) == (2, "")
+    option = "--" + field.replace("_", "-")
+    assert result.err.splitlines()[-1].startswith(f"kommo-chat connect: error: argument {option}: {field} ")
+    assert emulator.backend.requests() == []
+
+
+def test_connect_help_gives_the_client_default_retries(run: RunFn) -> None:
+    result = run(["connect", "--help"])
+    assert result.code == 0
+    help_text = " ".join(result.out.split())
+    assert f"429 and 5xx (default {DEFAULT_RETRIES})" in help_text
+
+
 def test_insecure_base_url_is_a_usage_error(run: RunFn, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KOMMO_CHANNEL_SECRET", CHANNEL_SECRET)
     result = run(
@@ -714,6 +816,35 @@ def test_emulator_help_and_usage_errors_come_from_the_emulator(run: RunFn) -> No
     result = run(["emulator", "--no-such-option"])
     assert result.code == 2
     assert "--no-such-option" in result.err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--port", "99999"],
+        ["--port", "-1"],
+        ["--port", "abc"],
+        ["--rate-limit", "nan"],
+        ["--rate-limit", "inf"],
+        ["--rate-limit", "-1"],
+        ["--fault-rate", "2"],
+        ["--fault-rate", "nan"],
+    ],
+    ids=lambda argv: " ".join(argv),
+)
+def test_emulator_bad_numbers_are_usage_errors(
+    run: RunFn, monkeypatch: pytest.MonkeyPatch, argv: list[str]
+) -> None:
+    def must_not_start(self: EmulatorServer) -> EmulatorServer:
+        raise AssertionError(f"the emulator started with {argv}")
+
+    monkeypatch.setattr(EmulatorServer, "start", must_not_start)
+    result = run(["emulator", "--demo", *argv])
+    assert (result.code, result.out) == (2, "")
+    assert "Traceback" not in result.err
+    errors = [line for line in result.err.splitlines() if ": error: " in line]
+    assert errors == [result.err.splitlines()[-1]]
+    assert errors[0].startswith(f"kommo-chat emulator: error: argument {argv[0]}: ")
 
 
 def test_usage_errors(run: RunFn) -> None:

@@ -124,11 +124,29 @@ def test_provider_works_from_any_directory_when_installed(tmp_path: Path, emulat
     assert id_ == f"{CHANNEL_ID}_{ACCOUNT_ID}"
 
 
-def test_configure_rejects_a_bad_number(emulator: EmulatorServer) -> None:
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("maxRequestsPerSecond", "fast"),
+        ("maxRetries", "nan"),
+        ("readTimeout", "-1"),
+        ("connectTimeout", "inf"),
+    ],
+)
+def test_bad_stack_config_is_one_check_failure_naming_the_key(
+    emulator: EmulatorServer, key: str, value: str
+) -> None:
+    """Not a traceback from configure: check reports it in one line, and nothing is sent."""
     typ, news = sdk_inputs(emulator)
     with ProviderProcess() as proc:
-        proc.configure({"kommo:maxRequestsPerSecond": "fast"})
+        proc.configure({f"kommo:{key}": value})
         proc.for_resource(typ, "conn")
-        with pytest.raises(grpc.RpcError) as info:
-            proc.check({}, news)
-    assert "kommo:maxRequestsPerSecond must be a number" in (info.value.details() or "")
+        _, failures = proc.check({}, news)
+        with pytest.raises(grpc.RpcError) as info:  # create without check (as destroy runs delete)
+            proc.create(news)
+    assert len(failures) == 1
+    prop, reason = failures[0]
+    assert prop == "" and reason.startswith(f"stack config kommo:{key} must be ")
+    assert "\n" not in reason and "Traceback" not in reason
+    assert f"kommo:{key}" in (info.value.details() or "")
+    assert emulator.backend.requests() == []

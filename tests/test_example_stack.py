@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import runpy
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pulumi
 import pytest
 from engine_harness import SECRET_SIG
 
+from kommo_provider.bot_settings import BotSettingsFile
 from kommo_provider.emulator import DEMO_ACCOUNT_IDS, DEMO_CHANNEL_ID, DEMO_CHANNEL_SECRET
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "__main__.py"
@@ -113,3 +115,54 @@ def test_missing_config_names_argument_and_key(mocks: StackMocks) -> None:
         KommoChatChannelConnection("no-account", channel_id=DEMO_CHANNEL_ID, channel_secret="s")
     assert info.value.field == "account_id"
     assert "account_id argument" in str(info.value) and "kommo:accountId" in str(info.value)
+
+
+@pytest.fixture
+def restore_config() -> Iterator[None]:
+    """A test may replace the stack config (``pulumi.runtime.set_all_config``); it comes back after."""
+    previous = dict(pulumi.runtime.config.CONFIG.get())
+    yield
+    pulumi.runtime.set_all_config(previous)
+
+
+def settings_path(mocks: StackMocks) -> str:
+    (inputs,) = [i for t, _, i in mocks.registered if t == SETTINGS]
+    return str(inputs["path"])
+
+
+@pulumi.runtime.test  # type: ignore[untyped-decorator]
+def test_bot_settings_file_defaults_to_a_folder_of_its_own_and_is_absolute(
+    mocks: StackMocks,
+) -> pulumi.Output[Any]:
+    settings: BotSettingsFile = run_example()["settings"]
+    expected = EXAMPLE.parent / ".bot-settings" / "unit.json"  # the stack is "unit"
+
+    def check(exported: str) -> None:
+        # build/ is where setuptools builds the package; the file must not land there.
+        assert Path(exported) == expected
+        assert Path(exported).is_absolute()
+        assert settings_path(mocks) == exported
+
+    return settings.path.apply(check)
+
+
+@pytest.mark.parametrize(
+    ("configured", "expected"),
+    [
+        ("out/bot.json", EXAMPLE.parent / "out" / "bot.json"),
+        ("/srv/bot/settings.json", Path("/srv/bot/settings.json")),
+    ],
+    ids=["relative-to-the-project", "absolute"],
+)
+def test_configured_bot_settings_path_is_made_absolute(
+    mocks: StackMocks, restore_config: None, configured: str, expected: Path
+) -> None:
+    pulumi.runtime.set_all_config({"kommo:botSettingsPath": configured})
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def build() -> pulumi.Output[Any]:
+        settings: BotSettingsFile = run_example()["settings"]
+        return settings.path
+
+    build()
+    assert settings_path(mocks) == str(expected)

@@ -82,3 +82,59 @@ def test_malformed_signature_is_rejected_without_raising(signature: str) -> None
 
 def test_truncated_signature_is_rejected() -> None:
     assert verify_webhook(SECRET, BODY, expected(SECRET, BODY)[:-1]) is False
+
+
+# -- bad arguments: loud, and never an AttributeError ---------------------------------------------------
+
+
+@pytest.mark.parametrize("secret", ["", None], ids=["empty", "none"])
+def test_empty_secret_is_refused_loudly(secret: str | None) -> None:
+    # An HMAC keyed with "" is one anybody can compute: a service whose secret variable is unset
+    # would accept forged webhooks if this returned True (it did) or quietly returned False.
+    forged = expected("", BODY)
+    with pytest.raises(ValueError, match=r"^secret: .*empty") as info:
+        verify_webhook(secret, BODY, forged)  # type: ignore[arg-type]
+    assert "\n" not in str(info.value)
+    with pytest.raises(ValueError, match=r"^secret: "):
+        webhook_signature(secret, BODY)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])
+def test_signature_given_as_raw_header_bytes(kind: type) -> None:
+    raw = kind(expected(SECRET, BODY).encode("ascii"))
+    assert verify_webhook(SECRET, BODY, raw) is True
+    assert verify_webhook(SECRET, BODY, kind(expected(SECRET, BODY + b"x").encode("ascii"))) is False
+
+
+@pytest.mark.parametrize("raw", [b"", b"\xff" * 40, "é".encode() * 20], ids=["empty", "latin1", "utf8"])
+def test_signature_bytes_that_are_not_a_hex_digest_are_invalid(raw: bytes) -> None:
+    assert verify_webhook(SECRET, BODY, raw) is False
+
+
+@pytest.mark.parametrize(
+    "signature", [12345, 0, 1.5, ["abc"], object()], ids=["int", "zero", "float", "list", "object"]
+)
+def test_signature_of_a_wrong_type_is_a_type_error(signature: object) -> None:
+    with pytest.raises(TypeError, match=r"^received_signature: .*str or bytes"):
+        verify_webhook(SECRET, BODY, signature)  # type: ignore[arg-type]
+
+
+def test_str_body_is_a_type_error_asking_for_the_raw_bytes() -> None:
+    with pytest.raises(TypeError, match=r"^body: pass the raw request body bytes") as info:
+        verify_webhook(SECRET, BODY.decode(), expected(SECRET, BODY))  # type: ignore[arg-type]
+    assert SECRET not in str(info.value)
+    with pytest.raises(TypeError, match=r"^body: "):
+        webhook_signature(SECRET, BODY.decode())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("body", [None, 42, {"a": 1}], ids=["none", "int", "dict"])
+def test_body_of_a_wrong_type_is_a_type_error(body: object) -> None:
+    with pytest.raises(TypeError, match=r"^body: must be the raw request body as bytes"):
+        verify_webhook(SECRET, body, expected(SECRET, BODY))  # type: ignore[arg-type]
+
+
+def test_bytearray_and_memoryview_bodies_are_hashed_as_their_bytes() -> None:
+    sig = expected(SECRET, BODY)
+    assert verify_webhook(SECRET, bytearray(BODY), sig) is True
+    assert verify_webhook(SECRET, memoryview(BODY), sig) is True
+    assert webhook_signature(SECRET, bytearray(BODY)) == sig

@@ -336,6 +336,48 @@ class EmulatorServer:
 
 
 # Command line ---------------------------------------------------------------------------------
+#
+# Each numeric option has a type function that raises ArgumentTypeError with a message about the
+# value, so a bad one is a usage error (exit 2, one line) and never a traceback from bind().
+
+
+def _port(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"must be a port number from 0 to 65535 (0 = any free port), got {value!r}"
+        )
+    return number
+
+
+def _requests_per_second(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not 0 < number < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of requests per second, got {value!r}")
+    return number
+
+
+def _fraction(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not 0 <= number <= 1:  # also false for nan
+        raise argparse.ArgumentTypeError(f"must be a fraction from 0 to 1, e.g. 0.3, got {value!r}")
+    return number
+
+
+def _seed(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {value!r}") from None
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -349,7 +391,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
-        "--port", type=int, default=DEMO_PORT, help=f"port (default {DEMO_PORT}; 0 = any free port)"
+        "--port", type=_port, default=DEMO_PORT, help=f"port (default {DEMO_PORT}; 0 = any free port)"
     )
     parser.add_argument(
         "--channel",
@@ -372,10 +414,13 @@ def _build_parser() -> argparse.ArgumentParser:
         help="keep connections in this file across restarts (channels and secrets are not stored)",
     )
     parser.add_argument(
-        "--rate-limit", type=float, metavar="N", help="answer 429 above N requests/s per channel"
+        "--rate-limit",
+        type=_requests_per_second,
+        metavar="N",
+        help="answer 429 above N requests/s per channel",
     )
     parser.add_argument(
-        "--fault-rate", type=float, default=0.0, metavar="R", help="fail this fraction (0..1)"
+        "--fault-rate", type=_fraction, default=0.0, metavar="R", help="fail this fraction (0..1)"
     )
     parser.add_argument(
         "--fault-kinds",
@@ -383,7 +428,7 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="K,K",
         help=f"faults for --fault-rate, comma-separated from: {','.join(FAULT_KINDS)}",
     )
-    parser.add_argument("--fault-seed", type=int, metavar="S", help="seed for --fault-rate")
+    parser.add_argument("--fault-seed", type=_seed, metavar="S", help="seed for --fault-rate")
     parser.add_argument(
         "--disconnect-body",
         choices=("empty", "object"),
@@ -457,8 +502,6 @@ def main(argv: Sequence[str] | None = None, *, stop_event: threading.Event | Non
         check_kinds(kinds)
     except ValueError as exc:
         parser.error(f"--fault-kinds: {exc}")
-    if args.rate_limit is not None and not args.rate_limit > 0:
-        parser.error("--rate-limit must be a positive number")
 
     try:
         server = EmulatorServer(
@@ -489,7 +532,7 @@ def main(argv: Sequence[str] | None = None, *, stop_event: threading.Event | Non
     try:
         try:
             server.start()
-        except OSError as exc:
+        except (OSError, OverflowError) as exc:
             print(f"amojo emulator: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
             return 1
         try:

@@ -1,0 +1,253 @@
+"""Pulumi's ResourceProvider gRPC service for the ``kommo`` package, over :mod:`.adapter`.
+
+The stable generated service (``pulumi.runtime.proto``) is used directly, not the SDK's experimental
+provider API: that one cannot send unknown values, mis-reports DiffConfig, and wraps every error in
+a Python traceback. Each method here only converts protocol messages to plain values and back; an
+expected failure reaches the user as the one sentence the adapter wrote.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from concurrent import futures
+from typing import Any, Final, TypeVar
+
+import grpc
+from google.protobuf import empty_pb2
+from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, plugin_pb2, provider_pb2, provider_pb2_grpc
+
+from ..exceptions import KommoError
+from . import adapter
+from .adapter import Diff, DiffKind, PluginError, ProviderConfig
+from .schema import schema_json, version
+from .wire import from_struct, to_struct
+
+log = logging.getLogger("kommo_provider")
+
+CONNECTION_TYPE: Final = "kommo:index:ChatChannelConnection"
+MAX_WORKERS: Final = 32
+"""Concurrent operations; the client's pacer, not this pool, keeps Kommo's rate limit."""
+_GRPC_OPTIONS: Final = [
+    ("grpc.max_receive_message_length", 400 * 1024 * 1024),
+    ("grpc.max_send_message_length", 400 * 1024 * 1024),
+]
+_KINDS: Final = {
+    (DiffKind.ADD, False): provider_pb2.PropertyDiff.ADD,
+    (DiffKind.ADD, True): provider_pb2.PropertyDiff.ADD_REPLACE,
+    (DiffKind.DELETE, False): provider_pb2.PropertyDiff.DELETE,
+    (DiffKind.DELETE, True): provider_pb2.PropertyDiff.DELETE_REPLACE,
+    (DiffKind.UPDATE, False): provider_pb2.PropertyDiff.UPDATE,
+    (DiffKind.UPDATE, True): provider_pb2.PropertyDiff.UPDATE_REPLACE,
+}
+
+Request = TypeVar("Request")
+Response = TypeVar("Response")
+Method = Callable[[Any, Request, grpc.ServicerContext], Response]
+
+
+def _one_sentence(method: Method[Request, Response]) -> Method[Request, Response]:
+    """Turn an expected failure into a gRPC error whose text is the adapter's sentence, nothing more."""
+
+    def wrapper(self: Any, request: Request, context: grpc.ServicerContext) -> Response:
+        try:
+            return method(self, request, context)
+        except (PluginError, KommoError) as exc:
+            context.abort(grpc.StatusCode.UNKNOWN, str(exc))
+            raise  # not reached: abort raises
+
+    wrapper.__name__ = method.__name__
+    wrapper.__doc__ = method.__doc__
+    return wrapper
+
+
+def _diff_response(diff: Diff) -> provider_pb2.DiffResponse:
+    return provider_pb2.DiffResponse(
+        changes=provider_pb2.DiffResponse.DIFF_SOME if diff.changes else provider_pb2.DiffResponse.DIFF_NONE,
+        replaces=list(diff.replaces),
+        stables=list(diff.stables),
+        deleteBeforeReplace=diff.delete_before_replace,
+        diffs=list(diff.detailed),
+        detailedDiff={
+            key: provider_pb2.PropertyDiff(kind=_KINDS[change], inputDiff=True)
+            for key, change in diff.detailed.items()
+        },
+        hasDetailedDiff=True,
+    )
+
+
+def _failures(found: list[tuple[str, str]]) -> list[provider_pb2.CheckFailure]:
+    return [provider_pb2.CheckFailure(property=prop, reason=reason) for prop, reason in found]
+
+
+class KommoProvider(provider_pb2_grpc.ResourceProviderServicer):
+    """One configured ``kommo`` provider: the engine starts a process per provider resource."""
+
+    def __init__(self) -> None:
+        self._config: ProviderConfig | None = None
+
+    def _configured(self) -> ProviderConfig:
+        if self._config is None:
+            raise PluginError("the kommo provider was used before it was configured")
+        return self._config
+
+    @staticmethod
+    def _require_type(urn: str) -> None:
+        typ = urn.split("::")[2] if urn.count("::") >= 3 else ""
+        if typ and typ != CONNECTION_TYPE:
+            raise PluginError(f"the kommo provider has no resource type {typ!r}; it serves {CONNECTION_TYPE}")
+
+    # -- the plugin and its configuration ----------------------------------------------------------
+
+    def GetPluginInfo(self, request: empty_pb2.Empty, context: grpc.ServicerContext) -> plugin_pb2.PluginInfo:
+        return plugin_pb2.PluginInfo(version=version())
+
+    def GetSchema(
+        self, request: provider_pb2.GetSchemaRequest, context: grpc.ServicerContext
+    ) -> provider_pb2.GetSchemaResponse:
+        return provider_pb2.GetSchemaResponse(schema=schema_json())
+
+    @_one_sentence
+    def CheckConfig(
+        self, request: provider_pb2.CheckRequest, context: grpc.ServicerContext
+    ) -> provider_pb2.CheckResponse:
+        inputs, failures = adapter.check_config(from_struct(request.news))
+        return provider_pb2.CheckResponse(inputs=to_struct(inputs), failures=_failures(failures))
+
+    @_one_sentence
+    def DiffConfig(
+        self, request: provider_pb2.DiffRequest, context: grpc.ServicerContext
+    ) -> provider_pb2.DiffResponse:
+        olds = (
+            from_struct(request.old_inputs) if request.HasField("old_inputs") else from_struct(request.olds)
+        )
+        return _diff_response(adapter.diff_config(olds, from_struct(request.news)))
+
+    @_one_sentence
+    def Configure(
+        self, request: provider_pb2.ConfigureRequest, context: grpc.ServicerContext
+    ) -> provider_pb2.ConfigureResponse:
+        if request.HasField("args"):
+            args = from_struct(request.args)
+        else:  # an engine that only sends the flat `kommo:config:<key>` strings
+            args = {k.rpartition(":")[2]: v for k, v in request.variables.items()}
+        self._config = adapter.configure(args)
+        return provider_pb2.ConfigureResponse(
+            acceptSecrets=True, supportsPreview=True, acceptResources=False, acceptOutputs=False
+        )
+
+    def Cancel(self, request: empty_pb2.Empty, context: grpc.ServicerContext) -> empty_pb2.Empty:
+        return empty_pb2.Empty()
+
+    # -- ChatChannelConnection ---------------------------------------------------------------------
+
+    @_one_sentence
+    def Check(
+        self, request: provider_pb2.CheckRequest, context: grpc.ServicerContext
+    ) -> provider_pb2.CheckResponse:
+        self._require_type(request.urn)
+        inputs, failures = adapter.check(from_struct(request.news))
+        return provider_pb2.CheckResponse(inputs=to_struct(inputs), failures=_failures(failures))
+
+    @_one_sentence
+    def Diff(
+        self, request: provider_pb2.DiffRequest, context: grpc.ServicerContext
+    ) -> provider_pb2.DiffResponse:
+        diff = adapter.diff(self._configured(), from_struct(request.olds), from_struct(request.news))
+        return _diff_response(diff)
+
+    @_one_sentence
+    def Create(
+        self, request: provider_pb2.CreateRequest, context: grpc.ServicerContext
+    ) -> provider_pb2.CreateResponse:
+        config, news = self._configured(), from_struct(request.properties)
+        if request.preview:
+            return provider_pb2.CreateResponse(
+                id="", properties=to_struct(adapter.preview_create(config, news))
+            )
+        outputs = adapter.connect(config, news)
+        return provider_pb2.CreateResponse(id=outputs["scopeId"], properties=to_struct(outputs))
+
+    @_one_sentence
+    def Update(
+        self, request: provider_pb2.UpdateRequest, context: grpc.ServicerContext
+    ) -> provider_pb2.UpdateResponse:
+        config, olds, news = self._configured(), from_struct(request.olds), from_struct(request.news)
+        if request.preview:
+            outputs = adapter.preview_update(config, olds, news)
+        else:
+            outputs = adapter.connect(config, news)
+            if outputs["scopeId"] != request.id:
+                log.warning("Kommo answered scope_id %s for connection %s", outputs["scopeId"], request.id)
+        return provider_pb2.UpdateResponse(properties=to_struct(outputs))
+
+    @_one_sentence
+    def Delete(self, request: provider_pb2.DeleteRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
+        adapter.delete(self._configured(), from_struct(request.properties))
+        return empty_pb2.Empty()
+
+    @_one_sentence
+    def Read(
+        self, request: provider_pb2.ReadRequest, context: grpc.ServicerContext
+    ) -> provider_pb2.ReadResponse:
+        """Refresh returns the state as stored (amojo cannot read a connection back); import, which
+        sends only the id, adopts the connection that id names."""
+        self._require_type(request.urn)
+        properties = from_struct(request.properties)
+        if properties:
+            return provider_pb2.ReadResponse(
+                id=request.id, properties=request.properties, inputs=request.inputs
+            )
+        outputs, inputs = adapter.import_state(self._configured(), request.id)
+        return provider_pb2.ReadResponse(
+            id=request.id, properties=to_struct(outputs), inputs=to_struct(inputs)
+        )
+
+
+class EngineLogHandler(logging.Handler):
+    """Sends warnings to the engine, which shows them with the operation; stderr of a plugin is hidden."""
+
+    _SEVERITY: Final = {
+        logging.DEBUG: engine_pb2.DEBUG,
+        logging.INFO: engine_pb2.INFO,
+        logging.WARNING: engine_pb2.WARNING,
+        logging.ERROR: engine_pb2.ERROR,
+    }
+
+    def __init__(self, engine_address: str) -> None:
+        super().__init__(logging.WARNING)
+        self._engine = engine_pb2_grpc.EngineStub(
+            grpc.insecure_channel(engine_address, options=_GRPC_OPTIONS)
+        )
+
+    def emit(self, record: logging.LogRecord) -> None:
+        severity = self._SEVERITY.get(record.levelno, engine_pb2.WARNING)
+        # If the engine is going away, the message has nowhere to go.
+        with contextlib.suppress(grpc.RpcError):
+            self._engine.Log(engine_pb2.LogRequest(severity=severity, message=self.format(record)), timeout=5)
+
+
+def serve(engine_address: str | None, *, port: int = 0, ready: Callable[[int], None] | None = None) -> None:
+    """Serve until the engine stops the process; prints the port on stdout, as the engine expects."""
+    if engine_address:
+        log.addHandler(EngineLogHandler(engine_address))
+        log.setLevel(logging.WARNING)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=MAX_WORKERS), options=_GRPC_OPTIONS)
+    provider_pb2_grpc.add_ResourceProviderServicer_to_server(KommoProvider(), server)
+    bound = server.add_insecure_port(f"127.0.0.1:{port}")
+    server.start()
+    if ready is None:
+        sys.stdout.write(f"{bound}\n")
+        sys.stdout.flush()
+    else:
+        ready(bound)
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+    server.stop(grace=2).wait()

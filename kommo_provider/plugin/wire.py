@@ -1,0 +1,96 @@
+"""Pulumi's property values on the wire (``google.protobuf.Struct``) to Python values and back.
+
+The engine marks a secret as an object ``{SIG: SECRET_SIG, "value": ...}`` and a value not known yet
+(during preview) as the string :data:`~kommo_provider.validation.UNKNOWN`. Secrets become
+:class:`Secret` here so the adapter always knows which values it must hand back as secrets; unknowns
+stay the sentinel string the core already recognizes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from google.protobuf import struct_pb2
+
+SIG: Final = "4dabf18193072939515e22adb298388d"
+"""The key that marks one of Pulumi's special objects (``pulumi.runtime.rpc._special_sig_key``)."""
+SECRET_SIG: Final = "1b47061264138c4ac30d75fd1eb44270"
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A value the engine sent, or must receive, as a secret."""
+
+    value: Any
+
+    def __repr__(self) -> str:
+        return "Secret(<redacted>)"
+
+
+def reveal(value: Any) -> Any:
+    """The value with every :class:`Secret` unwrapped, recursively."""
+    if isinstance(value, Secret):
+        return reveal(value.value)
+    if isinstance(value, dict):
+        return {k: reveal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [reveal(v) for v in value]
+    return value
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, Secret)
+
+
+def _from_value(value: struct_pb2.Value) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "null_value" or kind is None:
+        return None
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "number_value":
+        return value.number_value
+    if kind == "string_value":
+        return value.string_value
+    if kind == "list_value":
+        return [_from_value(v) for v in value.list_value.values]
+    fields = {k: _from_value(v) for k, v in value.struct_value.fields.items()}
+    if fields.get(SIG) == SECRET_SIG:
+        return Secret(fields.get("value"))
+    return fields
+
+
+def from_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
+    """A property map as a dict; secrets as :class:`Secret`, unknowns as the UNKNOWN string."""
+    return {k: _from_value(v) for k, v in struct.fields.items()}
+
+
+def _to_value(value: Any) -> struct_pb2.Value:
+    out = struct_pb2.Value()
+    if value is None:
+        out.null_value = struct_pb2.NULL_VALUE
+    elif isinstance(value, Secret):
+        out.struct_value.CopyFrom(to_struct({SIG: SECRET_SIG, "value": value.value}))
+    elif isinstance(value, bool):
+        out.bool_value = value
+    elif isinstance(value, (int, float)):
+        out.number_value = float(value)
+    elif isinstance(value, str):
+        out.string_value = value
+    elif isinstance(value, (list, tuple)):
+        out.list_value.values.extend(_to_value(v) for v in value)
+    elif isinstance(value, Mapping):
+        out.struct_value.CopyFrom(to_struct(value))
+    else:
+        raise TypeError(f"cannot send a {type(value).__name__} as a property value")
+    return out
+
+
+def to_struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
+    """The dict as a property map; :class:`Secret` values go out as Pulumi secrets."""
+    struct = struct_pb2.Struct()
+    for key, value in props.items():
+        struct.fields[key].CopyFrom(_to_value(value))
+    return struct

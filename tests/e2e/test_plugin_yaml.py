@@ -1,0 +1,362 @@
+"""The ``kommo`` plugin under the real CLI and Pulumi YAML's language host, against the emulator.
+
+Each test writes a Pulumi YAML program (JSON is YAML) into a temporary project, runs it on a local
+file backend as a user would, and checks what reached the emulator and what landed in state. The
+CLI finds the plugin as ``pulumi-resource-kommo`` beside this interpreter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from constants import ACCOUNT_ID, CHANNEL_ID, CHANNEL_SECRET, OTHER_ACCOUNT_ID
+from emulator_helpers import stored
+from pulumi import automation as auto
+
+from kommo_provider.emulator import DEMO_ACCOUNT_IDS, DEMO_CHANNEL_ID, DEMO_CHANNEL_SECRET, EmulatorServer
+from kommo_provider.stack_runner import PROJECT_DIR, LocalStack
+
+pytestmark = pytest.mark.e2e
+
+CONNECTION_TYPE = "kommo:index:ChatChannelConnection"
+PROVIDER_TYPE = "pulumi:providers:kommo"
+PASSPHRASE = "e2e-passphrase"
+OTHER_CHANNEL_ID = "2e7c9a14-b3d5-4f68-9a01-c4e8b2d7f639"
+OTHER_CHANNEL_SECRET = "e4d3c2b1a0f9e8d7c6b5a4938271605f4e3d2c1b"
+ROTATED_SECRET = "9f8e7d6c5b4a39281706f5e4d3c2b1a098765432"
+
+
+def program(
+    base_url: str,
+    accounts: dict[str, dict[str, Any]],
+    *,
+    channel_id: str = CHANNEL_ID,
+    secret: str = CHANNEL_SECRET,
+    plain_secret: bool = False,
+    explicit_provider: bool = True,
+) -> dict[str, Any]:
+    """A Pulumi YAML program: a provider for the channel and one connection per account entry."""
+    resources: dict[str, Any] = {}
+    if explicit_provider:
+        resources["channel"] = {
+            "type": PROVIDER_TYPE,
+            "properties": {
+                "channelId": channel_id,
+                "channelSecret": secret if plain_secret else {"fn::secret": secret},
+                "baseUrl": base_url,
+                "maxRequestsPerSecond": 0,
+            },
+        }
+    for name, props in accounts.items():
+        resources[name] = {"type": CONNECTION_TYPE, "properties": props}
+        if explicit_provider:
+            resources[name]["options"] = {"provider": "${channel}"}
+    return {
+        "name": "kommo-e2e",
+        "runtime": "yaml",
+        "resources": resources,
+        "outputs": {name: f"${{{name}.scopeId}}" for name in accounts},
+    }
+
+
+class YamlStack:
+    """A YAML project in a folder of its own and its stack on a local file backend."""
+
+    def __init__(self, root: Path, name: str = "e2e") -> None:
+        self.dir = root / "project"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.state_dir = root / "state"
+        self._name = name
+        self._stack: LocalStack | None = None
+
+    def write(self, source: dict[str, Any]) -> None:
+        (self.dir / "Pulumi.yaml").write_text(json.dumps(source, indent=2))
+
+    @property
+    def local(self) -> LocalStack:
+        if self._stack is None:
+            self._stack = LocalStack(
+                self._name, None, state_dir=self.state_dir, passphrase=PASSPHRASE, work_dir=self.dir
+            )
+        return self._stack
+
+    @property
+    def stack(self) -> auto.Stack:
+        return self.local.stack
+
+    def outputs(self) -> dict[str, Any]:
+        return self.local.outputs()
+
+    def resources(self, typ: str = CONNECTION_TYPE) -> list[dict[str, Any]]:
+        deployment = self.stack.export_stack().deployment or {}
+        return [r for r in deployment.get("resources", []) if r["type"] == typ]
+
+    def backend_text(self) -> str:
+        return "".join(p.read_text(errors="replace") for p in self.state_dir.rglob("*") if p.is_file())
+
+
+@pytest.fixture
+def make_stack(tmp_path: Path) -> Iterator[Callable[[dict[str, Any]], YamlStack]]:
+    made: list[YamlStack] = []
+
+    def make(source: dict[str, Any]) -> YamlStack:
+        stack = YamlStack(tmp_path / f"s{len(made)}")
+        stack.write(source)
+        made.append(stack)
+        return stack
+
+    yield make
+    for stack in made:  # never leave connections behind in the shared emulator
+        if stack._stack is not None:
+            with contextlib.suppress(auto.CommandError):
+                stack.stack.destroy()
+
+
+def requests_seen(emulator: EmulatorServer) -> list[tuple[str, str, int]]:
+    return [(r.method, r.path.rsplit("/", 1)[-1], r.status) for r in emulator.backend.requests()]
+
+
+def two_accounts(**overrides: Any) -> dict[str, Any]:
+    """Connection ``a``, and ``b`` whose reconnectTriggers are fed a's scopeId (a downstream consumer)."""
+    accounts: dict[str, dict[str, Any]] = {
+        "a": {"accountId": ACCOUNT_ID, "title": "Support bot"},
+        "b": {"accountId": OTHER_ACCOUNT_ID, "title": "Sales bot", "reconnectTriggers": ["${a.scopeId}"]},
+    }
+    for name, props in overrides.items():
+        accounts[name] = {**accounts[name], **props}
+    return accounts
+
+
+def test_preview_up_refresh_update_destroy(
+    make_stack: Callable[[dict[str, Any]], YamlStack], emulator: EmulatorServer
+) -> None:
+    stack = make_stack(program(emulator.url, two_accounts()))
+
+    preview = stack.stack.preview()
+    assert preview.change_summary == {"create": 4}
+    assert emulator.backend.requests() == [], "preview must not call the Chat API"
+
+    stack.stack.up()
+    scopes = {c.account_id: c.scope_id for c in emulator.backend.connections()}
+    assert stack.outputs() == {"a": scopes[ACCOUNT_ID], "b": scopes[OTHER_ACCOUNT_ID]}
+    assert stored(emulator, CHANNEL_ID, OTHER_ACCOUNT_ID).title == "Sales bot"
+
+    emulator.backend.reset()
+    stack.stack.refresh()
+    assert emulator.backend.requests() == [], "refresh must not call the Chat API"
+    stack.stack.preview(expect_no_changes=True)
+
+    # A title change previews as one update; b, fed a's scopeId, stays unchanged: scopeId stays known.
+    stack.write(program(emulator.url, two_accounts(a={"title": "Support desk"})))
+    preview = stack.stack.preview(diff=True)
+    assert preview.change_summary == {"same": 3, "update": 1}
+    assert '~ title: "Support bot" => "Support desk"' in preview.stdout
+    up = stack.stack.up()
+    assert up.summary.resource_changes == {"same": 3, "update": 1}
+    assert requests_seen(emulator) == [("POST", "connect", 200)]
+    assert stored(emulator, CHANNEL_ID, ACCOUNT_ID).title == "Support desk"
+    assert stack.outputs()["a"] == scopes[ACCOUNT_ID]
+
+    stack.stack.destroy()
+    assert emulator.backend.connections() == []
+    assert sorted(requests_seen(emulator)[1:]) == [("DELETE", "disconnect", 200)] * 2
+    assert stack.resources() == []
+
+
+def test_account_change_replaces(
+    make_stack: Callable[[dict[str, Any]], YamlStack], emulator: EmulatorServer
+) -> None:
+    stack = make_stack(program(emulator.url, {"a": {"accountId": ACCOUNT_ID}}))
+    stack.stack.up()
+    stack.write(program(emulator.url, {"a": {"accountId": OTHER_ACCOUNT_ID}}))
+    assert stack.stack.up().summary.resource_changes == {"same": 2, "replace": 1}
+    assert stored(emulator, CHANNEL_ID, OTHER_ACCOUNT_ID).connected
+    assert not stored(emulator, CHANNEL_ID, ACCOUNT_ID).connected
+    assert stack.outputs()["a"] == f"{CHANNEL_ID}_{OTHER_ACCOUNT_ID}"
+
+
+def test_provider_channel_change_replaces_its_connections(
+    make_stack: Callable[[dict[str, Any]], YamlStack], emulator: EmulatorServer
+) -> None:
+    emulator.backend.add_channel(OTHER_CHANNEL_ID, OTHER_CHANNEL_SECRET)
+    accounts = {"a": {"accountId": ACCOUNT_ID}, "b": {"accountId": OTHER_ACCOUNT_ID}}
+    stack = make_stack(program(emulator.url, accounts))
+    stack.stack.up()
+    stack.write(program(emulator.url, accounts, channel_id=OTHER_CHANNEL_ID, secret=OTHER_CHANNEL_SECRET))
+    assert stack.stack.preview().change_summary == {"same": 1, "replace": 3}
+    assert stack.stack.up().summary.resource_changes == {"same": 1, "replace": 3}
+    for account in (ACCOUNT_ID, OTHER_ACCOUNT_ID):
+        assert stored(emulator, OTHER_CHANNEL_ID, account).connected
+        assert not stored(emulator, CHANNEL_ID, account).connected
+    assert stack.outputs() == {
+        "a": f"{OTHER_CHANNEL_ID}_{ACCOUNT_ID}",
+        "b": f"{OTHER_CHANNEL_ID}_{OTHER_ACCOUNT_ID}",
+    }
+
+
+def test_provider_host_change_disconnects_first_and_ends_connected(
+    make_stack: Callable[[dict[str, Any]], YamlStack], emulator: EmulatorServer
+) -> None:
+    stack = make_stack(program(emulator.url, {"a": {"accountId": ACCOUNT_ID}}))
+    stack.stack.up()
+    emulator.backend.reset()
+    other_host = emulator.url.replace("127.0.0.1", "localhost")  # same server, another base URL
+    stack.write(program(other_host, {"a": {"accountId": ACCOUNT_ID}}))
+    assert stack.stack.up().summary.resource_changes == {"same": 1, "replace": 2}
+    assert requests_seen(emulator) == [("DELETE", "disconnect", 200), ("POST", "connect", 200)]
+    assert stored(emulator, CHANNEL_ID, ACCOUNT_ID).connected
+
+
+def test_rotated_secret_reconnects_in_place_and_later_disconnects_sign_with_it(
+    make_stack: Callable[[dict[str, Any]], YamlStack], emulator: EmulatorServer
+) -> None:
+    accounts = {"a": {"accountId": ACCOUNT_ID}, "b": {"accountId": OTHER_ACCOUNT_ID}}
+    stack = make_stack(program(emulator.url, accounts))
+    stack.stack.up()
+    emulator.backend.add_channel(CHANNEL_ID, ROTATED_SECRET)  # Kommo now knows only the new secret
+    emulator.backend.reset()
+    stack.write(program(emulator.url, accounts, secret=ROTATED_SECRET))
+    up = stack.stack.up()
+    assert up.summary.resource_changes == {"same": 1, "update": 3}
+    assert sorted(requests_seen(emulator)) == [("POST", "connect", 200)] * 2
+    stack.stack.destroy()
+    assert sorted(requests_seen(emulator)[2:]) == [("DELETE", "disconnect", 200)] * 2
+    assert emulator.backend.connections() == []
+
+
+def test_import_adopts_a_connection_made_outside_pulumi(
+    make_stack: Callable[[dict[str, Any]], YamlStack], emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    """The default provider from stack config; `pulumi import` by scopeId; destroy disconnects."""
+    made = subprocess.run(
+        [str(Path(sys.executable).parent / "kommo-chat"), "connect", "--channel-id", CHANNEL_ID,
+         "--account-id", ACCOUNT_ID, "--title", "Made by hand", "--base-url", emulator.url, "--json"],
+        env={**os.environ, "KOMMO_CHANNEL_SECRET": CHANNEL_SECRET},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    scope_id = json.loads(made.stdout)["scope_id"]
+    emulator.backend.reset()
+
+    stack = make_stack(program(emulator.url, {}, explicit_provider=False))
+    stack.local.set_config({"kommo:channelId": CHANNEL_ID, "kommo:baseUrl": emulator.url})
+    stack.local.set_secret_config("kommo:channelSecret", CHANNEL_SECRET)
+    stack.stack.up()
+
+    refused = subprocess.run(
+        [*_cli(stack), "import", CONNECTION_TYPE, "odd", "not-a-scope-id", "--yes", "--protect=false"],
+        capture_output=True, text=True, env=_env(stack), cwd=stack.dir, check=False,
+    )  # fmt: skip
+    assert refused.returncode != 0
+    assert "is not shaped '<channel_id>_<account_id>'" in refused.stdout + refused.stderr
+    assert "Traceback" not in refused.stdout + refused.stderr
+
+    generated = tmp_path / "imported.yaml"
+    stack.local.run_cli(
+        ["import", CONNECTION_TYPE, "adopted", scope_id, "--yes", "--protect=false", "--out", str(generated)]
+    )
+    assert emulator.backend.requests() == [], "import must only read what the id says"
+    [imported] = stack.resources()
+    assert imported["id"] == scope_id and imported["outputs"]["accountId"] == ACCOUNT_ID
+    assert ACCOUNT_ID in generated.read_text()
+
+    # The program takes the connection over; its title applies with one reconnect.
+    stack.write(program(emulator.url, {"adopted": {"accountId": ACCOUNT_ID, "title": "Support bot"}},
+                        explicit_provider=False))  # fmt: skip
+    assert stack.stack.up().summary.resource_changes == {"same": 1, "update": 1}  # the stack, the connection
+    assert requests_seen(emulator) == [("POST", "connect", 200)]
+    assert stored(emulator, CHANNEL_ID, ACCOUNT_ID).title == "Support bot"
+    stack.stack.destroy()
+    assert requests_seen(emulator)[-1] == ("DELETE", "disconnect", 200)
+    assert not stored(emulator, CHANNEL_ID, ACCOUNT_ID).connected
+
+
+def _cli(stack: YamlStack) -> list[str]:
+    return [str(stack.local.bin_dir / "pulumi"), "--non-interactive"]
+
+
+def _env(stack: YamlStack) -> dict[str, str]:
+    env = {**os.environ, **stack.local.env}
+    env["PATH"] = f"{stack.local.bin_dir}{os.pathsep}{env['PATH']}"
+    return env
+
+
+def test_wrong_secret_fails_in_one_line_and_leaves_nothing(
+    make_stack: Callable[[dict[str, Any]], YamlStack], emulator: EmulatorServer
+) -> None:
+    wrong = "0" * 40
+    stack = make_stack(program(emulator.url, {"a": {"accountId": ACCOUNT_ID}}, secret=wrong))
+    with pytest.raises(auto.CommandError) as info:
+        stack.stack.up()
+    text = str(info.value)
+    diagnostics = text.partition("Diagnostics:")[2].partition("Resources:")[0]
+    [line] = [ln.strip() for ln in diagnostics.splitlines() if "rejected the request signature" in ln]
+    assert line.startswith(f"error: connecting account {ACCOUNT_ID} to channel {CHANNEL_ID} failed")
+    assert "Traceback" not in text and wrong not in text and CHANNEL_SECRET not in text
+    assert stack.resources() == []
+    assert emulator.backend.connections() == []
+
+
+def test_bad_inputs_fail_at_preview_naming_each_field(
+    make_stack: Callable[[dict[str, Any]], YamlStack], emulator: EmulatorServer
+) -> None:
+    stack = make_stack(program(emulator.url, {"a": {"accountId": f"{ACCOUNT_ID}\n", "hookApiVersion": "v3"}}))
+    with pytest.raises(auto.CommandError) as info:
+        stack.stack.preview()
+    text = str(info.value)
+    assert "accountId must be a UUID string" in text and "hookApiVersion must be 'v1' or 'v2'" in text
+    assert "Traceback" not in text
+    stack.write(program(emulator.url, {"a": {"accountId": ACCOUNT_ID}}))
+    source = json.loads((stack.dir / "Pulumi.yaml").read_text())
+    source["resources"]["channel"]["properties"]["maxRetries"] = 2.5
+    stack.write(source)
+    with pytest.raises(auto.CommandError) as info:
+        stack.stack.preview()
+    assert "maxRetries must be a whole number from 0 to 20, got 2.5" in str(info.value)
+    assert emulator.backend.requests() == []
+
+
+def test_secret_is_only_ciphertext_in_the_backend_even_given_as_plain_text(
+    make_stack: Callable[[dict[str, Any]], YamlStack], emulator: EmulatorServer
+) -> None:
+    stack = make_stack(program(emulator.url, {"a": {"accountId": ACCOUNT_ID}}, plain_secret=True))
+    up = stack.stack.up(log_verbosity=9, log_to_std_err=True, debug=True)
+    export = stack.local.run_cli(["stack", "export", "--stack", stack.local.name]).stdout
+    [provider] = [r for r in json.loads(export)["deployment"]["resources"] if r["type"] == PROVIDER_TYPE]
+    assert "ciphertext" in provider["inputs"]["channelSecret"]
+    destroy = stack.stack.destroy(log_verbosity=9, log_to_std_err=True, debug=True)
+    assert len(up.stderr) > 10_000, "verbose engine log captured"
+    for where, text in {
+        "up output": up.stdout + up.stderr,
+        "destroy output": destroy.stdout + destroy.stderr,
+        "stack export": export,
+        "backend files": stack.backend_text(),
+    }.items():
+        assert CHANNEL_SECRET not in text, f"secret in plaintext in {where}"
+
+
+def test_the_yaml_example_runs_as_written(tmp_path: Path) -> None:
+    """examples/yaml, copied as a user would, against an emulator with the public demo channel."""
+    shutil.copytree(PROJECT_DIR / "examples" / "yaml", tmp_path / "project")
+    with EmulatorServer({DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET}) as demo:
+        stack = LocalStack(
+            "dev", None, state_dir=tmp_path / "state", passphrase=PASSPHRASE, work_dir=tmp_path / "project"
+        )
+        stack.set_config({"kommo-yaml-example:baseUrl": demo.url})
+        stack.stack.up()
+        outputs = stack.outputs()
+        expected = {c.account_id: c.scope_id for c in demo.backend.connections()}
+        assert set(expected) == set(DEMO_ACCOUNT_IDS)
+        assert outputs["supportScopeId"] == expected[DEMO_ACCOUNT_IDS[0]]
+        assert outputs["salesScopeId"] == expected[DEMO_ACCOUNT_IDS[1]]
+        assert str(outputs["supportWebhookUrl"]).endswith("/" + expected[DEMO_ACCOUNT_IDS[0]])
+        stack.stack.destroy()
+        assert demo.backend.connections() == []
