@@ -237,6 +237,6 @@ def account_from_scope_id(scope_id: str, channel_id: str) -> str:
         )
     if channel.lower() != channel_id.lower():
         raise ConfigurationError(
-            "id", f"{scope_id!r} belongs to channel {channel}, but this provider's channel is {channel_id}"
+            "id", f"{scope_id!r} belongs to channel {channel}, not to {channel_id}"
         )
     return account

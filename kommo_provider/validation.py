@@ -26,6 +26,9 @@ UUID_EXAMPLE: Final = "f90ba33d-c9d9-44da-b76c-c349b0ecbe41"
 # $(cat file) or from a YAML block scalar ends in one.
 _UUID: Final = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
+_SECRET_SHAPE: Final = re.compile(r"[0-9a-fA-F]{40}")
+"""What Kommo's channel secrets look like (40 hex digits, as every published example)."""
+
 WHERE_FROM: Final[dict[str, str]] = {
     "channel_id": "the channel UUID Kommo support sent when the channel was registered",
     "channel_secret": "the channel secret Kommo support sent with the channel id",
@@ -44,7 +47,12 @@ def is_unknown(value: Any) -> bool:
 def uuid_problem(value: Any) -> str | None:
     if isinstance(value, str) and _UUID.fullmatch(value):
         return None
-    return f"must be a UUID string like {UUID_EXAMPLE!r}, got {value!r}"
+    if isinstance(value, str) and _SECRET_SHAPE.fullmatch(value.strip()):
+        # Shaped like a channel secret, pasted into the wrong place: do not repeat it.
+        got = "a 40-character hex string, which looks like a channel secret (not repeated here)"
+    else:
+        got = repr(value)
+    return f"must be a UUID string like {UUID_EXAMPLE!r}, got {got}"
 
 
 def secret_problem(value: Any) -> str | None:

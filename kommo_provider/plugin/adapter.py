@@ -341,9 +341,10 @@ def import_state(config: ProviderConfig, scope_id: str) -> tuple[dict[str, Any],
         account = connection.account_from_scope_id(scope_id, config.channel_id)
     except ConfigurationError as exc:
         raise PluginError(
-            f"cannot import ChatChannelConnection {exc.reason}. Import the scope_id Kommo returned for "
-            "this provider's channel, or declare the resource with its accountId and run `pulumi up`: "
-            "connect is idempotent and adopts the existing connection"
+            f"cannot import ChatChannelConnection: the id {exc.reason}. Import by the scope_id amojo "
+            "returned for this provider's channel; a connection known by another id is adopted by "
+            "declaring it with its accountId and running `pulumi up` (connect is idempotent, so the "
+            "first up adopts the existing connection and records its scope_id)"
         ) from None
     outputs = {
         "scopeId": scope_id,

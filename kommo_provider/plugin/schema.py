@@ -1,7 +1,7 @@
 """The ``kommo`` package schema: ``schema.json`` beside this module, versioned as this Python package.
 
 ``schema.json`` carries no version of its own, as Pulumi's native providers keep theirs: the version
-comes from the installed package, so the plugin, its schema and the SDKs generated from it agree.
+comes from this package, so the plugin, its schema and the SDKs generated from it agree.
 ``python -m kommo_provider.plugin.schema`` prints the versioned schema (the SDK generator reads it).
 """
 
@@ -9,22 +9,23 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib import metadata, resources
+from pathlib import Path
 from typing import Any
 
+from .. import __version__
+
 PACKAGE = "kommo"
-DISTRIBUTION = "kommo-provider"
+SCHEMA_FILE = Path(__file__).with_name("schema.json")
 
 
-@cache
 def version() -> str:
-    """The plugin's version: the installed ``kommo-provider`` distribution's."""
-    return metadata.version(DISTRIBUTION)
+    """The plugin's version: the package's own (``kommo_provider.__version__``)."""
+    return __version__
 
 
 def schema() -> dict[str, Any]:
     """The schema as a dict, with ``version`` set."""
-    text = resources.files(__package__).joinpath("schema.json").read_text(encoding="utf-8")
+    text = SCHEMA_FILE.read_text(encoding="utf-8")
     data: dict[str, Any] = json.loads(text)
     data["version"] = version()
     return data

@@ -249,5 +249,6 @@ def serve(engine_address: str | None, *, port: int = 0, ready: Callable[[int], N
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
-    stop.wait()
+    while not stop.wait(0.5):  # a timeout, so the signal handlers get to run promptly
+        pass
     server.stop(grace=2).wait()

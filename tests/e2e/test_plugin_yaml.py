@@ -22,7 +22,9 @@ from constants import ACCOUNT_ID, CHANNEL_ID, CHANNEL_SECRET, OTHER_ACCOUNT_ID
 from emulator_helpers import stored
 from pulumi import automation as auto
 
+from kommo_provider.client import ChatApiClient
 from kommo_provider.emulator import DEMO_ACCOUNT_IDS, DEMO_CHANNEL_ID, DEMO_CHANNEL_SECRET, EmulatorServer
+from kommo_provider.payloads import ChannelCredentials
 from kommo_provider.stack_runner import PROJECT_DIR, LocalStack
 
 pytestmark = pytest.mark.e2e
@@ -279,6 +281,26 @@ def test_import_adopts_a_connection_made_outside_pulumi(
     assert not stored(emulator, CHANNEL_ID, ACCOUNT_ID).connected
 
 
+def test_the_import_option_adopts_by_scope_id(
+    make_stack: Callable[[dict[str, Any]], YamlStack], emulator: EmulatorServer
+) -> None:
+    client = ChatApiClient(emulator.url, max_requests_per_second=0)
+    made = client.connect(ChannelCredentials(CHANNEL_ID, CHANNEL_SECRET), ACCOUNT_ID, title="Old")
+    scope_id = made.scope_id
+    emulator.backend.reset()
+    source = program(emulator.url, {"a": {"accountId": ACCOUNT_ID, "title": "Support bot"}})
+    source["resources"]["a"]["options"]["import"] = scope_id
+    stack = make_stack(source)
+    up = stack.stack.up()
+    assert up.summary.resource_changes == {"create": 2, "import": 1, "update": 1}
+    assert requests_seen(emulator) == [("POST", "connect", 200)]  # the program's title, applied once
+    assert stored(emulator, CHANNEL_ID, ACCOUNT_ID).title == "Support bot"
+    assert stack.outputs() == {"a": scope_id}
+    source["resources"]["a"]["options"].pop("import")
+    stack.write(source)
+    stack.stack.preview(expect_no_changes=True)
+
+
 def _cli(stack: YamlStack) -> list[str]:
     return [str(stack.local.bin_dir / "pulumi"), "--non-interactive"]
 
@@ -358,5 +380,35 @@ def test_the_yaml_example_runs_as_written(tmp_path: Path) -> None:
         assert outputs["supportScopeId"] == expected[DEMO_ACCOUNT_IDS[0]]
         assert outputs["salesScopeId"] == expected[DEMO_ACCOUNT_IDS[1]]
         assert str(outputs["supportWebhookUrl"]).endswith("/" + expected[DEMO_ACCOUNT_IDS[0]])
+        stack.stack.destroy()
+        assert demo.backend.connections() == []
+
+
+def test_the_plugin_archive_installs_and_runs_without_the_venv(tmp_path: Path) -> None:
+    """scripts/build-plugin-archive.sh, `pulumi plugin install ... -f`, then a YAML program with PATH
+    plugins ignored: the CLI runs the installed copy, with no 'from $PATH' warning."""
+    built = subprocess.run(
+        ["bash", str(PROJECT_DIR / "scripts" / "build-plugin-archive.sh"), str(tmp_path / "dist")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    archive = Path(built.stdout.strip().splitlines()[-1])
+    version = archive.name.split("-v", 1)[1].split("-", 1)[0]
+    shutil.copytree(PROJECT_DIR / "examples" / "yaml", tmp_path / "project")
+    with EmulatorServer({DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET}) as demo:
+        stack = LocalStack(
+            "dev",
+            None,
+            state_dir=tmp_path / "state",
+            passphrase=PASSPHRASE,
+            work_dir=tmp_path / "project",
+            env={"PULUMI_IGNORE_AMBIENT_PLUGINS": "true"},
+        )
+        stack.run_cli(["plugin", "install", "resource", "kommo", version, "-f", str(archive)])
+        listed = [line.split()[:3] for line in stack.run_cli(["plugin", "ls"]).stdout.splitlines()]
+        assert ["kommo", "resource", version] in listed
+        stack.set_config({"kommo-yaml-example:baseUrl": demo.url})
+        up = stack.stack.up()
+        assert "from $PATH" not in up.stdout + up.stderr
+        assert len(demo.backend.connections()) == 2
         stack.stack.destroy()
         assert demo.backend.connections() == []

@@ -1,0 +1,113 @@
+"""A provider plugin that does nothing: the floor for timing the plugin path (process, gRPC, engine).
+
+Package ``benchnoop``, one resource ``benchnoop:index:Thing`` (input ``key``). It is served the way
+the ``kommo`` plugin is (``grpc.server`` with the same thread pool and options, started by a
+console-script-like launcher), answers every call at once and sends nothing anywhere, so
+``kommo`` minus ``benchnoop`` is what the Kommo plugin itself costs.
+
+``python -m bench.noop_plugin ENGINE`` serves it; :func:`install_launcher` writes the
+``pulumi-resource-benchnoop`` executable the CLI looks for on PATH.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+from concurrent import futures
+from pathlib import Path
+from typing import Any
+
+import grpc
+from google.protobuf import empty_pb2
+from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
+
+# The kommo plugin's server settings (kommo_provider.plugin.server), repeated rather than imported so
+# this floor does not pay for importing the code it is compared with.
+MAX_WORKERS = 32
+_GRPC_OPTIONS = [
+    ("grpc.max_receive_message_length", 400 * 1024 * 1024),
+    ("grpc.max_send_message_length", 400 * 1024 * 1024),
+]
+PACKAGE = "benchnoop"
+VERSION = "0.0.1"
+THING = f"{PACKAGE}:index:Thing"
+SCHEMA = {
+    "name": PACKAGE,
+    "version": VERSION,
+    "resources": {
+        THING: {
+            "inputProperties": {"key": {"type": "string"}},
+            "properties": {"key": {"type": "string"}},
+            "required": ["key"],
+        }
+    },
+}
+
+
+class NoopProvider(provider_pb2_grpc.ResourceProviderServicer):
+    """Answers every operation with its inputs, at once."""
+
+    def GetPluginInfo(self, request: empty_pb2.Empty, context: Any) -> plugin_pb2.PluginInfo:
+        return plugin_pb2.PluginInfo(version=VERSION)
+
+    def GetSchema(self, request: Any, context: Any) -> provider_pb2.GetSchemaResponse:
+        return provider_pb2.GetSchemaResponse(schema=json.dumps(SCHEMA))
+
+    def CheckConfig(self, request: provider_pb2.CheckRequest, context: Any) -> provider_pb2.CheckResponse:
+        return provider_pb2.CheckResponse(inputs=request.news)
+
+    def DiffConfig(self, request: provider_pb2.DiffRequest, context: Any) -> provider_pb2.DiffResponse:
+        return provider_pb2.DiffResponse(changes=provider_pb2.DiffResponse.DIFF_NONE)
+
+    def Configure(self, request: Any, context: Any) -> provider_pb2.ConfigureResponse:
+        return provider_pb2.ConfigureResponse(acceptSecrets=True, supportsPreview=True)
+
+    def Check(self, request: provider_pb2.CheckRequest, context: Any) -> provider_pb2.CheckResponse:
+        return provider_pb2.CheckResponse(inputs=request.news)
+
+    def Diff(self, request: provider_pb2.DiffRequest, context: Any) -> provider_pb2.DiffResponse:
+        return provider_pb2.DiffResponse(changes=provider_pb2.DiffResponse.DIFF_NONE)
+
+    def Create(self, request: provider_pb2.CreateRequest, context: Any) -> provider_pb2.CreateResponse:
+        key = request.properties.fields["key"].string_value
+        return provider_pb2.CreateResponse(id="" if request.preview else key, properties=request.properties)
+
+    def Update(self, request: provider_pb2.UpdateRequest, context: Any) -> provider_pb2.UpdateResponse:
+        return provider_pb2.UpdateResponse(properties=request.news)
+
+    def Delete(self, request: Any, context: Any) -> empty_pb2.Empty:
+        return empty_pb2.Empty()
+
+    def Read(self, request: provider_pb2.ReadRequest, context: Any) -> provider_pb2.ReadResponse:
+        return provider_pb2.ReadResponse(id=request.id, properties=request.properties, inputs=request.inputs)
+
+    def Cancel(self, request: Any, context: Any) -> empty_pb2.Empty:
+        return empty_pb2.Empty()
+
+
+def serve() -> None:
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=MAX_WORKERS), options=_GRPC_OPTIONS)
+    provider_pb2_grpc.add_ResourceProviderServicer_to_server(NoopProvider(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    sys.stdout.write(f"{port}\n")
+    sys.stdout.flush()
+    server.wait_for_termination()
+
+
+def install_launcher(bin_dir: Path) -> Path:
+    """``pulumi-resource-benchnoop`` in ``bin_dir``: this interpreter running this module."""
+    launcher = bin_dir / f"pulumi-resource-{PACKAGE}"
+    root = Path(__file__).resolve().parent.parent
+    launcher.write_text(
+        f'#!/bin/sh\nPYTHONPATH={root} exec {sys.executable} -m bench.noop_plugin "$@"\n', encoding="utf-8"
+    )
+    launcher.chmod(launcher.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return launcher
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    serve()

@@ -1,0 +1,116 @@
+"""Drive the ``kommo`` plugin the way the Pulumi engine does: its own process, spoken to over gRPC.
+
+The process is the installed console script ``pulumi-resource-kommo`` (what the CLI finds on PATH),
+given an engine address it never needs to reach for these calls.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import grpc
+from google.protobuf import empty_pb2
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+from kommo_provider.plugin.wire import from_struct, to_struct
+
+PLUGIN = Path(sys.executable).parent / "pulumi-resource-kommo"
+PROVIDER_URN = "urn:pulumi:test::kommo-test::pulumi:providers:kommo::channel"
+CONNECTION_URN = "urn:pulumi:test::kommo-test::kommo:index:ChatChannelConnection::{name}"
+
+
+class PluginProcess:
+    """A running plugin and a stub for it; every call takes and returns plain dicts."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [str(PLUGIN), "127.0.0.1:1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        assert self.proc.stdout is not None
+        port = int(self.proc.stdout.readline().decode().strip())
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
+
+    def close(self) -> str:
+        """Stop the process; returns what it wrote to stderr."""
+        self.channel.close()
+        self.proc.terminate()
+        _, err = self.proc.communicate(timeout=10)
+        return err.decode(errors="replace")
+
+    def __enter__(self) -> PluginProcess:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def version(self) -> str:
+        return str(self.stub.GetPluginInfo(empty_pb2.Empty()).version)
+
+    def schema(self) -> str:
+        return str(self.stub.GetSchema(provider_pb2.GetSchemaRequest()).schema)
+
+    def check_config(self, news: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        resp = self.stub.CheckConfig(provider_pb2.CheckRequest(urn=PROVIDER_URN, news=to_struct(news)))
+        return from_struct(resp.inputs), [(f.property, f.reason) for f in resp.failures]
+
+    def diff_config(self, olds: dict[str, Any], news: dict[str, Any]) -> provider_pb2.DiffResponse:
+        request = provider_pb2.DiffRequest(
+            urn=PROVIDER_URN, olds=to_struct(olds), news=to_struct(news), old_inputs=to_struct(olds)
+        )
+        response: provider_pb2.DiffResponse = self.stub.DiffConfig(request)
+        return response
+
+    def configure(self, args: dict[str, Any]) -> provider_pb2.ConfigureResponse:
+        response: provider_pb2.ConfigureResponse = self.stub.Configure(
+            provider_pb2.ConfigureRequest(args=to_struct(args), acceptSecrets=True)
+        )
+        return response
+
+    def check(self, news: dict[str, Any], name: str = "a") -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        urn = CONNECTION_URN.format(name=name)
+        resp = self.stub.Check(provider_pb2.CheckRequest(urn=urn, news=to_struct(news)))
+        return from_struct(resp.inputs), [(f.property, f.reason) for f in resp.failures]
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> provider_pb2.DiffResponse:
+        urn = CONNECTION_URN.format(name="a")
+        response: provider_pb2.DiffResponse = self.stub.Diff(
+            provider_pb2.DiffRequest(id=id_, urn=urn, olds=to_struct(olds), news=to_struct(news))
+        )
+        return response
+
+    def create(self, props: dict[str, Any], *, preview: bool = False) -> tuple[str, dict[str, Any]]:
+        urn = CONNECTION_URN.format(name="a")
+        resp = self.stub.Create(
+            provider_pb2.CreateRequest(urn=urn, properties=to_struct(props), preview=preview)
+        )
+        return resp.id, from_struct(resp.properties)
+
+    def update(
+        self, id_: str, olds: dict[str, Any], news: dict[str, Any], *, preview: bool = False
+    ) -> dict[str, Any]:
+        urn = CONNECTION_URN.format(name="a")
+        resp = self.stub.Update(
+            provider_pb2.UpdateRequest(
+                id=id_, urn=urn, olds=to_struct(olds), news=to_struct(news), preview=preview
+            )
+        )
+        return from_struct(resp.properties)
+
+    def read(
+        self, id_: str, props: dict[str, Any] | None = None, inputs: dict[str, Any] | None = None
+    ) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        urn = CONNECTION_URN.format(name="a")
+        resp = self.stub.Read(
+            provider_pb2.ReadRequest(
+                id=id_, urn=urn, properties=to_struct(props or {}), inputs=to_struct(inputs or {})
+            )
+        )
+        return resp.id, from_struct(resp.properties), from_struct(resp.inputs)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        urn = CONNECTION_URN.format(name="a")
+        self.stub.Delete(provider_pb2.DeleteRequest(id=id_, urn=urn, properties=to_struct(props)))

@@ -1,0 +1,207 @@
+"""Bad input to both front-ends, table-driven: the dynamic resource's check and stack config, and the
+plugin's resource check and provider configuration.
+
+Every case asserts that the message names the field or key, carries no secret, and that nothing
+reached the emulator. CLI arguments and webhook verification have their corpus in
+``test_bad_input_cli.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from constants import ACCOUNT_ID, CHANNEL_ID, CHANNEL_SECRET
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config
+
+from kommo_provider.emulator import EmulatorServer
+from kommo_provider.plugin import adapter
+from kommo_provider.plugin.wire import Secret
+from kommo_provider.provider import KommoChatChannelConnectionProvider, KommoProviderError
+
+NL = "\n"
+SECRET_LIKE = "5f4e3d2c1b0a99887766554433221100ffeeddcc"
+"""A secret-looking value given in the wrong place: it must not be echoed either."""
+
+BAD_IDS: list[Any] = [
+    f"{ACCOUNT_ID}{NL}",  # $(cat file) or a YAML block scalar
+    f"{ACCOUNT_ID}\r\n",
+    f" {ACCOUNT_ID}",
+    f"{ACCOUNT_ID} ",
+    ACCOUNT_ID.replace("-", ""),
+    ACCOUNT_ID[:-1],
+    f"{{{ACCOUNT_ID}}}",
+    "not-a-uuid",
+    "",
+    42,
+    ["x"],
+]
+BAD_URLS = [
+    "http://[::1",
+    "http://[zz::1]:1",
+    "http\uff1a//127.0.0.1:8765",
+    "http://127.0.0.1:99999",
+    "http://127.0.0.1:abc",
+    "http://amojo.kommo.com",
+    "ftp://amojo.kommo.com",
+    "https://amojo.kommo.com/v2",
+    "https://user:pw@amojo.kommo.com",
+    "amojo",
+]
+BAD_NUMBERS: list[tuple[str, str]] = [
+    ("maxRetries", "nan"),
+    ("maxRetries", "inf"),
+    ("maxRetries", "2.7"),
+    ("maxRetries", "-1"),
+    ("maxRetries", "21"),
+    ("maxRetries", "many"),
+    ("readTimeout", "-1"),
+    ("readTimeout", "nan"),
+    ("readTimeout", "inf"),
+    ("readTimeout", "0"),
+    ("readTimeout", "601"),
+    ("connectTimeout", "inf"),
+    ("connectTimeout", "0"),
+    ("connectTimeout", "-3"),
+    ("maxRequestsPerSecond", "-5"),
+    ("maxRequestsPerSecond", "nan"),
+    ("maxRequestsPerSecond", "inf"),
+    ("maxRequestsPerSecond", "1e9"),
+]
+
+
+def no_secret(text: str) -> None:
+    assert CHANNEL_SECRET not in text and SECRET_LIKE not in text, "a secret was echoed"
+
+
+# -- the dynamic resource ----------------------------------------------------------------------------
+
+
+def dynamic(raw_config: dict[str, str] | None = None) -> KommoChatChannelConnectionProvider:
+    provider = KommoChatChannelConnectionProvider()
+    config = {"kommo:maxRequestsPerSecond": "0", **(raw_config or {})}
+    provider.configure(ConfigureRequest(Config(raw_config=config, project_name="kommo-provider")))
+    return provider
+
+
+def dynamic_inputs(emulator: EmulatorServer, **overrides: Any) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "channel_id": CHANNEL_ID,
+        "channel_secret": CHANNEL_SECRET,
+        "account_id": ACCOUNT_ID,
+        "base_url": emulator.url,
+    }
+    props.update(overrides)
+    return props
+
+
+DYNAMIC_CASES: list[tuple[str, Any]] = [
+    *(("account_id", v) for v in BAD_IDS),
+    *(("channel_id", v) for v in BAD_IDS[:6]),
+    *(("base_url", v) for v in BAD_URLS),
+    ("channel_secret", f"{CHANNEL_SECRET}{NL}"),
+    ("channel_secret", f" {CHANNEL_SECRET}"),
+    ("channel_secret", 1234),
+    ("title", ""),
+    ("title", "   "),
+    ("title", 7),
+    ("hook_api_version", "v3"),
+    ("hook_api_version", "V2"),
+    ("hook_api_version", f"v2{NL}"),
+    ("is_time_window_disabled", "true"),
+    ("is_time_window_disabled", 1),
+    ("account_id", SECRET_LIKE),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), DYNAMIC_CASES)
+def test_dynamic_check_names_the_field(emulator: EmulatorServer, field: str, value: Any) -> None:
+    failures = dynamic().check({}, dynamic_inputs(emulator, **{field: value})).failures
+    assert [f.property for f in failures] == [field]
+    no_secret(failures[0].reason)
+    assert emulator.backend.requests() == []
+
+
+@pytest.mark.parametrize(("key", "value"), BAD_NUMBERS)
+def test_dynamic_stack_config_is_refused_naming_the_key_and_range(
+    emulator: EmulatorServer, key: str, value: str
+) -> None:
+    provider = dynamic({f"kommo:{key}": value})
+    failures = provider.check({}, dynamic_inputs(emulator)).failures
+    [failure] = failures
+    assert failure.property == "" and failure.reason.startswith(f"stack config kommo:{key} must be ")
+    assert "from" in failure.reason or "greater than" in failure.reason  # the allowed range
+    assert f"got {value!r}" in failure.reason
+    with pytest.raises(KommoProviderError, match=f"kommo:{key}"):  # what runs without check: delete
+        provider.delete("id", dynamic_inputs(emulator))
+    assert emulator.backend.requests() == []
+
+
+def test_zero_turns_pacing_off_and_is_allowed(emulator: EmulatorServer) -> None:
+    assert dynamic({"kommo:maxRequestsPerSecond": "0"}).check({}, dynamic_inputs(emulator)).failures == []
+
+
+# -- the plugin --------------------------------------------------------------------------------------
+
+
+PLUGIN_RESOURCE_CASES: list[tuple[str, Any]] = [
+    *(("accountId", v) for v in BAD_IDS),
+    ("accountId", None),
+    ("accountId", SECRET_LIKE),
+    ("title", ""),
+    ("title", 3),
+    ("hookApiVersion", "v3"),
+    ("hookApiVersion", "2"),
+    ("isTimeWindowDisabled", "false"),
+    ("reconnectTriggers", "2026-11-25"),
+    ("reconnectTriggers", [1, 2]),
+    ("reconnectTriggers", {"at": "now"}),
+    ("channelId", CHANNEL_ID),  # belongs to the provider
+    ("channelSecret", SECRET_LIKE),
+    ("baseUrl", "kommo"),
+    ("acountId", ACCOUNT_ID),  # a typo
+]
+
+
+@pytest.mark.parametrize(("prop", "value"), PLUGIN_RESOURCE_CASES)
+def test_plugin_check_names_the_property(emulator: EmulatorServer, prop: str, value: Any) -> None:
+    news: dict[str, Any] = {"accountId": ACCOUNT_ID, prop: value}
+    if value is None:
+        del news[prop]
+    _, failures = adapter.check(news)
+    assert [p for p, _ in failures] == [prop]
+    assert failures[0][1].startswith(prop)
+    no_secret(failures[0][1])
+    assert emulator.backend.requests() == []
+
+
+PLUGIN_CONFIG_CASES: list[tuple[str, Any]] = [
+    *(("channelId", v) for v in BAD_IDS),
+    ("channelId", None),
+    ("channelSecret", None),
+    ("channelSecret", ""),
+    ("channelSecret", Secret(f"{CHANNEL_SECRET}{NL}")),
+    ("channelSecret", Secret(4)),
+    *(("baseUrl", v) for v in BAD_URLS),
+    *((k, v) for k, v in BAD_NUMBERS),
+    ("maxRetries", 2.5),
+    ("maxRetries", True),
+    ("readTimeout", float("nan")),
+]
+
+
+@pytest.mark.parametrize(("key", "value"), PLUGIN_CONFIG_CASES)
+def test_plugin_config_names_the_key(emulator: EmulatorServer, key: str, value: Any) -> None:
+    news: dict[str, Any] = {"channelId": CHANNEL_ID, "channelSecret": Secret(CHANNEL_SECRET), key: value}
+    if value is None:
+        del news[key]
+    _, failures = adapter.check_config(news)
+    assert [p for p, _ in failures] == [key]
+    assert failures[0][1].startswith(key)
+    if key in {"maxRetries", "readTimeout", "connectTimeout", "maxRequestsPerSecond"}:
+        assert f"stack config kommo:{key}" in failures[0][1]
+    no_secret(failures[0][1])
+    with pytest.raises(adapter.PluginError):
+        adapter.configure(news)
+    assert emulator.backend.requests() == []

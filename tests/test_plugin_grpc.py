@@ -1,0 +1,277 @@
+"""The ``kommo`` plugin process over gRPC, as the engine drives it, against the real emulator.
+
+The end-to-end tests run it under the real CLI; these pin each protocol answer: secrets marked,
+diffs detailed, previews without requests, errors as one sentence.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from importlib import metadata
+from typing import Any
+
+import grpc
+import pytest
+from constants import ACCOUNT_ID, CHANNEL_ID, CHANNEL_SECRET, OTHER_ACCOUNT_ID
+from emulator_helpers import stored
+from plugin_harness import PluginProcess
+from pulumi.runtime.proto import provider_pb2
+
+from kommo_provider.emulator import EmulatorServer
+from kommo_provider.plugin.schema import schema
+from kommo_provider.plugin.wire import Secret, is_secret
+from kommo_provider.validation import UNKNOWN
+
+Kind = provider_pb2.PropertyDiff
+OTHER_CHANNEL = "11111111-2222-4333-8444-555555555555"
+
+
+@pytest.fixture(scope="module")
+def plugin() -> Iterator[PluginProcess]:
+    with PluginProcess() as process:
+        yield process
+
+
+def config(emulator: EmulatorServer, **overrides: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "channelId": CHANNEL_ID,
+        "channelSecret": Secret(CHANNEL_SECRET),
+        "baseUrl": emulator.url,
+        "maxRequestsPerSecond": 0,
+        "maxRetries": 1,
+        "readTimeout": 2,
+    }
+    values.update(overrides)
+    return values
+
+
+@pytest.fixture
+def configured(plugin: PluginProcess, emulator: EmulatorServer) -> PluginProcess:
+    response = plugin.configure(config(emulator))
+    assert response.acceptSecrets and response.supportsPreview
+    return plugin
+
+
+def details(error: pytest.ExceptionInfo[grpc.RpcError]) -> str:
+    return error.value.details() or ""
+
+
+# -- the package ----------------------------------------------------------------------------------
+
+
+def test_version_and_schema_come_from_the_package(plugin: PluginProcess) -> None:
+    version = metadata.version("kommo-provider")
+    assert plugin.version() == version
+    served = json.loads(plugin.schema())
+    assert served == schema() and served["version"] == version and served["name"] == "kommo"
+    assert list(served["resources"]) == ["kommo:index:ChatChannelConnection"]
+    assert served["provider"]["inputProperties"]["channelSecret"]["secret"] is True
+
+
+def test_provider_config_and_stack_config_describe_the_same_keys() -> None:
+    data = schema()
+    assert set(data["config"]["variables"]) == set(data["provider"]["inputProperties"])
+    resource = data["resources"]["kommo:index:ChatChannelConnection"]
+    assert set(resource["inputProperties"]) == {
+        "accountId",
+        "title",
+        "hookApiVersion",
+        "isTimeWindowDisabled",
+        "reconnectTriggers",
+    }
+    assert set(resource["inputProperties"]) | {"scopeId", "channelId", "baseUrl"} == set(
+        resource["properties"]
+    )
+    assert all(p.get("description") for p in resource["properties"].values())
+
+
+# -- provider configuration -----------------------------------------------------------------------
+
+
+def test_check_config_marks_a_plain_secret_secret(plugin: PluginProcess, emulator: EmulatorServer) -> None:
+    inputs, failures = plugin.check_config(config(emulator, channelSecret=CHANNEL_SECRET))
+    assert failures == []
+    assert is_secret(inputs["channelSecret"]) and inputs["channelSecret"].value == CHANNEL_SECRET
+
+
+def test_check_config_names_each_bad_key_and_never_the_secret(plugin: PluginProcess) -> None:
+    bad = {
+        "channelId": f"{CHANNEL_ID}\n",
+        "channelSecret": f" {CHANNEL_SECRET}",
+        "baseUrl": "http://[::1",
+        "maxRetries": "nan",
+        "readTimeout": -1,
+    }
+    _, failures = plugin.check_config(bad)
+    assert [p for p, _ in failures] == ["channelId", "channelSecret", "baseUrl", "maxRetries", "readTimeout"]
+    for prop, reason in failures:
+        assert reason.startswith(prop) and CHANNEL_SECRET not in reason
+
+
+def test_check_config_says_how_to_set_missing_credentials(plugin: PluginProcess) -> None:
+    _, failures = plugin.check_config({})
+    assert [p for p, _ in failures] == ["channelId", "channelSecret"]
+    assert "kommo:channelId" in failures[0][1] and "--secret kommo:channelSecret" in failures[1][1]
+
+
+@pytest.mark.parametrize(
+    ("change", "kind", "replaces", "dbr"),
+    [
+        ({"channelId": OTHER_CHANNEL}, Kind.UPDATE_REPLACE, ["channelId"], False),
+        ({"baseUrl": "http://localhost:1"}, Kind.UPDATE_REPLACE, ["baseUrl"], True),
+        ({"channelSecret": Secret("f" * 40)}, Kind.UPDATE, [], False),
+        ({"maxRetries": 3}, Kind.UPDATE, [], False),
+    ],
+)
+def test_diff_config(
+    plugin: PluginProcess,
+    emulator: EmulatorServer,
+    change: dict[str, Any],
+    kind: int,
+    replaces: list[str],
+    dbr: bool,
+) -> None:
+    olds = config(emulator)
+    diff = plugin.diff_config(olds, {**olds, **change})
+    assert diff.changes == diff.DIFF_SOME
+    assert {k: v.kind for k, v in diff.detailedDiff.items()} == {next(iter(change)): kind}
+    assert list(diff.replaces) == replaces and diff.deleteBeforeReplace is dbr
+
+
+def test_diff_config_compares_hosts_not_spellings(plugin: PluginProcess, emulator: EmulatorServer) -> None:
+    olds = config(emulator, baseUrl="kommo")
+    assert plugin.diff_config(olds, {**olds, "baseUrl": "https://amojo.kommo.com/"}).changes == (
+        provider_pb2.DiffResponse.DIFF_NONE
+    )
+
+
+# -- ChatChannelConnection -------------------------------------------------------------------------
+
+
+def test_check_defaults_and_one_failure_per_property(configured: PluginProcess) -> None:
+    inputs, failures = configured.check({"accountId": ACCOUNT_ID})
+    assert failures == [] and inputs == {"accountId": ACCOUNT_ID, "hookApiVersion": "v2"}
+    _, failures = configured.check(
+        {"title": "", "hookApiVersion": "v3", "reconnectTriggers": "x", "channelId": CHANNEL_ID}
+    )
+    assert sorted(p for p, _ in failures) == [
+        "accountId",
+        "channelId",
+        "hookApiVersion",
+        "reconnectTriggers",
+        "title",
+    ]
+    reasons = dict(failures)
+    assert "set accountId on the resource" in reasons["accountId"]
+    assert "the channel comes from the kommo provider" in reasons["channelId"]
+
+
+def test_lifecycle_previews_send_nothing(configured: PluginProcess, emulator: EmulatorServer) -> None:
+    news, _ = configured.check({"accountId": ACCOUNT_ID, "title": "Support bot"})
+
+    id_, preview = configured.create(news, preview=True)
+    assert id_ == "" and preview["scopeId"] == UNKNOWN and preview["channelId"] == CHANNEL_ID
+    assert emulator.backend.requests() == []
+
+    id_, outs = configured.create(news)
+    assert id_ == outs["scopeId"] == stored(emulator, CHANNEL_ID, ACCOUNT_ID).scope_id
+    assert outs["baseUrl"] == emulator.url and outs["title"] == "Support bot"
+    assert is_secret(outs["secretFingerprint"])  # never the secret itself, and kept as a secret anyway
+    assert CHANNEL_SECRET not in json.dumps({k: str(v) for k, v in outs.items()})
+
+    renamed, _ = configured.check({"accountId": ACCOUNT_ID, "title": "Renamed"})
+    diff = configured.diff(id_, outs, renamed)
+    assert {k: v.kind for k, v in diff.detailedDiff.items()} == {"title": Kind.UPDATE}
+    assert list(diff.replaces) == [] and set(diff.stables) >= {"scopeId", "channelId", "accountId"}
+    planned = configured.update(id_, outs, renamed, preview=True)
+    assert planned["scopeId"] == id_ and planned["title"] == "Renamed"
+    assert len(emulator.backend.requests()) == 1
+
+    updated = configured.update(id_, outs, renamed)
+    assert updated["title"] == "Renamed" and stored(emulator, CHANNEL_ID, ACCOUNT_ID).title == "Renamed"
+
+    assert configured.read(id_, updated, renamed) == (id_, updated, renamed)  # refresh
+    assert len(emulator.backend.requests()) == 2
+
+    moved, _ = configured.check({"accountId": OTHER_ACCOUNT_ID})
+    diff = configured.diff(id_, updated, moved)
+    assert list(diff.replaces) == ["accountId"] and diff.detailedDiff["accountId"].kind == Kind.UPDATE_REPLACE
+
+    configured.delete(id_, updated)
+    assert not stored(emulator, CHANNEL_ID, ACCOUNT_ID).connected
+
+
+def test_secret_inputs_come_back_as_secret_outputs(
+    configured: PluginProcess, emulator: EmulatorServer
+) -> None:
+    _, outs = configured.create({"accountId": ACCOUNT_ID, "title": Secret("Private desk")})
+    assert outs["title"] == Secret("Private desk")
+    assert not is_secret(outs["accountId"])
+
+
+def test_a_rotated_secret_is_an_update_without_naming_it(
+    plugin: PluginProcess, emulator: EmulatorServer
+) -> None:
+    plugin.configure(config(emulator))
+    news = {"accountId": ACCOUNT_ID, "hookApiVersion": "v2"}
+    id_, outs = plugin.create(news)
+    plugin.configure(config(emulator, channelSecret=Secret("a" * 40)))
+    diff = plugin.diff(id_, outs, news)
+    assert {k: v.kind for k, v in diff.detailedDiff.items()} == {"channelSecret": Kind.UPDATE}
+    assert list(diff.replaces) == []
+    plugin.configure(config(emulator))
+
+
+def test_import_reads_the_account_from_the_id_and_sends_nothing(
+    configured: PluginProcess, emulator: EmulatorServer
+) -> None:
+    scope_id = f"{CHANNEL_ID}_{ACCOUNT_ID}"
+    id_, outs, inputs = configured.read(scope_id)
+    assert id_ == scope_id and inputs == {"accountId": ACCOUNT_ID}
+    assert outs == {
+        "scopeId": scope_id,
+        "channelId": CHANNEL_ID,
+        "accountId": ACCOUNT_ID,
+        "baseUrl": emulator.url,
+    }
+    assert emulator.backend.requests() == []
+
+
+@pytest.mark.parametrize(
+    ("scope_id", "words"),
+    [
+        ("opaque-id", "is not shaped"),
+        (f"{OTHER_CHANNEL}_{ACCOUNT_ID}", f"belongs to channel {OTHER_CHANNEL}"),
+    ],
+)
+def test_import_of_another_id_is_refused_in_one_sentence(
+    configured: PluginProcess, scope_id: str, words: str
+) -> None:
+    with pytest.raises(grpc.RpcError) as info:
+        configured.read(scope_id)
+    text = details(info)
+    assert text.startswith("cannot import ChatChannelConnection: the id") and words in text
+    assert "declaring it with its accountId" in text and "Traceback" not in text and "\n" not in text
+
+
+def test_a_failed_create_is_one_sentence_without_the_secret(
+    plugin: PluginProcess, emulator: EmulatorServer
+) -> None:
+    wrong = "0" * 40
+    plugin.configure(config(emulator, channelSecret=Secret(wrong)))
+    try:
+        with pytest.raises(grpc.RpcError) as info:
+            plugin.create({"accountId": ACCOUNT_ID, "hookApiVersion": "v2"})
+    finally:
+        plugin.configure(config(emulator))
+    text = details(info)
+    assert text.startswith(f"connecting account {ACCOUNT_ID} to channel {CHANNEL_ID} failed: amojo rejected")
+    assert "Traceback" not in text and wrong not in text and "\n" not in text
+    assert emulator.backend.connections() == []
+
+
+def test_an_unconfigured_provider_says_so() -> None:
+    with PluginProcess() as fresh, pytest.raises(grpc.RpcError) as info:
+        fresh.create({"accountId": ACCOUNT_ID})
+    assert details(info) == "the kommo provider was used before it was configured"
