@@ -1,11 +1,14 @@
 """``pulumi up`` wall time under the real CLI: Kommo connections vs the same stack of no-op resources.
 
-Run: ``.venv/bin/python -m bench.pulumi_up [--sizes 1,10,100] [--rate-limited 200]``. Needs the CLI
-from scripts/get-pulumi.sh. Every stack is created, timed on ``up``, destroyed, on a temporary file
-backend; the emulator runs in this process (the provider process talks to it over loopback).
+Run: ``.venv/bin/python -m bench.pulumi_up [--sizes 1,10,100] [--repeats 3] [--rate-limited 200]``.
+Needs the CLI and Pulumi YAML's language host from scripts/get-pulumi.sh. Every stack is created,
+timed on ``up``, destroyed, on a temporary file backend; the emulator runs in its own process.
 
-1. For each size N: up of N KommoChatChannelConnection (request pacing off) vs up of N no-op dynamic
-   resources. The ratio shows what the Kommo provider adds to Pulumi's own per-resource cost.
+1. For each size N, like against like (request pacing off), the median of ``--repeats`` runs:
+   - dynamic: N KommoChatChannelConnection from an inline Python program vs N no-op dynamic resources;
+   - plugin: a Pulumi YAML program with N kommo:index:ChatChannelConnection vs N resources of the
+     no-op plugin ``benchnoop`` (bench/noop_plugin.py), through the same YAML host and plugin path.
+   The ratios show what the Kommo code adds to Pulumi's own per-resource cost (target <= 1.05).
 2. ``--rate-limited N``: N connections against the emulator limited to 7 requests/s, with the
    provider's default pacing (7/s). Failures (target 0) and wall time over the N/7 s floor (target <= 1.1).
 """
@@ -14,14 +17,21 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
+import os
+import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pulumi import automation as auto
 
+from bench.common import emulator_process
 from bench.noop import Noop
+from bench.noop_plugin import THING, install_launcher
 from kommo_provider import KommoChatChannelConnection
 from kommo_provider.emulator import DEMO_CHANNEL_ID, DEMO_CHANNEL_SECRET, EmulatorServer
 from kommo_provider.stack_runner import LocalStack
@@ -53,9 +63,62 @@ def noop_program(n: int) -> Callable[[], None]:
     return program
 
 
-def timed_up(program: Callable[[], None], name: str, root: Path, config: dict[str, str]) -> tuple[float, int]:
-    """(seconds for up, resources created); the stack is destroyed afterwards."""
-    stack = LocalStack(name, program, state_dir=root / "state", passphrase="bench", work_dir=root)
+def yaml_kommo(url: str, n: int) -> dict[str, Any]:
+    resources: dict[str, Any] = {
+        "channel": {
+            "type": "pulumi:providers:kommo",
+            "properties": {
+                "channelId": DEMO_CHANNEL_ID,
+                "channelSecret": {"fn::secret": DEMO_CHANNEL_SECRET},
+                "baseUrl": url,
+                "maxRequestsPerSecond": 0,
+            },
+        }
+    }
+    for i in range(n):
+        resources[f"c{i}"] = {
+            "type": "kommo:index:ChatChannelConnection",
+            "properties": {"accountId": account(i)},
+            "options": {"provider": "${channel}"},
+        }
+    return {"name": "bench-plugin", "runtime": "yaml", "resources": resources}
+
+
+def yaml_noop(n: int) -> dict[str, Any]:
+    resources: dict[str, Any] = {"things": {"type": "pulumi:providers:benchnoop"}}
+    for i in range(n):
+        resources[f"c{i}"] = {
+            "type": THING,
+            "properties": {"key": str(i)},
+            "options": {"provider": "${things}"},
+        }
+    return {"name": "bench-plugin", "runtime": "yaml", "resources": resources}
+
+
+def timed_up(
+    program: Callable[[], None] | dict[str, Any],
+    name: str,
+    root: Path,
+    config: dict[str, str],
+    env: dict[str, str] | None = None,
+) -> tuple[float, int]:
+    """(seconds for up, resources created); the stack is destroyed afterwards.
+
+    A dict is a Pulumi YAML program, written into a project folder of its own.
+    """
+    work_dir = root
+    if isinstance(program, dict):
+        work_dir = root / name
+        work_dir.mkdir(exist_ok=True)
+        (work_dir / "Pulumi.yaml").write_text(json.dumps(program))
+    stack = LocalStack(
+        name,
+        None if isinstance(program, dict) else program,
+        state_dir=root / "state",
+        passphrase="bench",
+        work_dir=work_dir,
+        env=env,
+    )
     stack.set_config(config)
     started = time.perf_counter()
     result = stack.stack.up()
@@ -65,24 +128,48 @@ def timed_up(program: Callable[[], None], name: str, root: Path, config: dict[st
     return elapsed, created
 
 
+def median_up(repeats: int, *args: Any, **kwargs: Any) -> tuple[float, int]:
+    runs = [timed_up(*args, **kwargs) for _ in range(repeats)]
+    return statistics.median(r[0] for r in runs), runs[-1][1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1,10,100")
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rate-limited", type=int, default=200)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    with tempfile.TemporaryDirectory() as tmp, EmulatorServer({DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET}) as emu:
+    with tempfile.TemporaryDirectory() as tmp, emulator_process() as url:
         root = Path(tmp)
-        print(f"{'N':>5} {'noop up s':>10} {'kommo up s':>11} {'ratio':>6} {'kommo-noop s':>13}")
+        bin_dir = root / "bin"
+        bin_dir.mkdir()
+        install_launcher(bin_dir)
+        path = os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+        plugin_env = {"PATH": path}
+        print(f"median of {args.repeats} ups each; request pacing off; emulator in its own process")
+        print(
+            f"{'N':>5} {'dyn noop s':>11} {'dyn kommo s':>12} {'ratio':>6}"
+            f" {'plugin noop s':>14} {'plugin kommo s':>15} {'ratio':>6}"
+        )
         for n in sizes:
-            noop_s, _ = timed_up(noop_program(n), f"noop{n}", root, {})
-            kommo_s, created = timed_up(
-                kommo_program(emu.url, n), f"kommo{n}", root, {"kommo:maxRequestsPerSecond": "0"}
+            noop_s, _ = median_up(args.repeats, noop_program(n), f"noop{n}", root, {})
+            kommo_s, created = median_up(
+                args.repeats, kommo_program(url, n), f"kommo{n}", root, {"kommo:maxRequestsPerSecond": "0"}
             )
             assert created == n + 1, created
-            print(
-                f"{n:>5} {noop_s:>10.2f} {kommo_s:>11.2f} {kommo_s / noop_s:>6.2f} {kommo_s - noop_s:>13.2f}"
+            pnoop_s, created = median_up(args.repeats, yaml_noop(n), f"pnoop{n}", root, {}, env=plugin_env)
+            assert created == n + 2, created
+            pkommo_s, created = median_up(
+                args.repeats, yaml_kommo(url, n), f"pkommo{n}", root, {}, env=plugin_env
             )
+            assert created == n + 2, created
+            print(
+                f"{n:>5} {noop_s:>11.2f} {kommo_s:>12.2f} {kommo_s / noop_s:>6.2f}"
+                f" {pnoop_s:>14.2f} {pkommo_s:>15.2f} {pkommo_s / pnoop_s:>6.2f}"
+            )
+    with tempfile.TemporaryDirectory() as tmp, EmulatorServer({DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET}) as emu:
+        root = Path(tmp)
         if args.rate_limited:
             n = args.rate_limited
             emu.backend.reset()

@@ -1,8 +1,12 @@
 """Run the example stack against the embedded amojo emulator: ``up`` by default, ``--destroy`` to undo.
 
+The Python example stack (``__main__.py``, the dynamic resource) by default; ``--yaml`` runs
+``examples/yaml`` (the ``kommo`` plugin, through Pulumi YAML's language host) instead.
+
 The emulator runs inside this process for the duration of the command and keeps its connections in
-``.pulumi-state/emulator.json``, so a later ``--destroy`` finds what ``up`` connected. Stack state
-lives in ``.pulumi-state/`` (a local file backend, passphrase ``kommo-demo``): no Pulumi Cloud account.
+``.pulumi-state/emulator.json`` (``emulator-yaml.json`` for ``--yaml``), so a later ``--destroy``
+finds what ``up`` connected. Stack state lives in ``.pulumi-state/`` (a local file backend,
+passphrase ``kommo-demo``): no Pulumi Cloud account.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from kommo_provider.stack_runner import PROJECT_DIR, LocalStack, PulumiNotFoundE
 
 STATE_DIR = PROJECT_DIR / ".pulumi-state"
 DEMO_PASSPHRASE = "kommo-demo"
+YAML_EXAMPLE = PROJECT_DIR / "examples" / "yaml"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,11 +32,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--preview", action="store_true", help="show the plan only")
     parser.add_argument("--stack", default="dev", help="stack name (default: dev)")
     parser.add_argument("--port", type=int, default=DEMO_PORT, help=f"emulator port (default {DEMO_PORT})")
+    parser.add_argument("--yaml", action="store_true", help="run examples/yaml (the kommo plugin) instead")
     args = parser.parse_args(argv)
+    emulator_state = STATE_DIR / ("emulator-yaml.json" if args.yaml else "emulator.json")
 
     try:
         emulator = EmulatorServer(
-            {DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET}, port=args.port, state_file=STATE_DIR / "emulator.json"
+            {DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET}, port=args.port, state_file=emulator_state
         )
         STATE_DIR.mkdir(exist_ok=True)
         emulator.start()
@@ -45,11 +52,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"demo: amojo emulator on {emulator.url}, demo channel {DEMO_CHANNEL_ID}", flush=True)
     try:
         try:
-            stack = LocalStack(args.stack, example_program(), state_dir=STATE_DIR, passphrase=DEMO_PASSPHRASE)
+            if args.yaml:
+                stack = LocalStack(
+                    args.stack, None, state_dir=STATE_DIR, passphrase=DEMO_PASSPHRASE, work_dir=YAML_EXAMPLE
+                )
+            else:
+                stack = LocalStack(
+                    args.stack, example_program(), state_dir=STATE_DIR, passphrase=DEMO_PASSPHRASE
+                )
         except PulumiNotFoundError as exc:
             print(f"demo: {exc}", file=sys.stderr)
             return 1
-        stack.set_config({"kommo:baseUrl": emulator.url})
+        stack.set_config({"kommo-yaml-example:baseUrl" if args.yaml else "kommo:baseUrl": emulator.url})
         started = time.monotonic()
         if args.destroy:
             stack.stack.destroy(on_output=print)
@@ -68,9 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\ndemo: done in {elapsed:.1f} s; the emulator now has {len(connected)} connected account(s).")
     if not args.destroy and not args.preview:
         outputs = stack.outputs()
-        print("scope_ids:", json.dumps(outputs.get("scope_ids"), indent=2))
-        print(f"bot settings file: {outputs.get('bot_settings_file')}")
-        print("next: scripts/demo.sh --destroy   (disconnect everything)")
+        if args.yaml:
+            print("outputs:", json.dumps(outputs, indent=2))
+            print("next: scripts/demo.sh --yaml --destroy   (disconnect everything)")
+        else:
+            print("scope_ids:", json.dumps(outputs.get("scope_ids"), indent=2))
+            print(f"bot settings file: {outputs.get('bot_settings_file')}")
+            print("next: scripts/demo.sh --destroy   (disconnect everything)")
         print(
             f"      stack state: {STATE_DIR} (PULUMI_BACKEND_URL=file://{STATE_DIR}, "
             f"passphrase {DEMO_PASSPHRASE})"
