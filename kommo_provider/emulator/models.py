@@ -137,6 +137,12 @@ class AmojoBackend:
             self._channels[channel_id] = _Channel(secret=secret, name=name)
             self._save_locked()
 
+    def remove_channel(self, channel_id: str) -> None:
+        """Forget a channel, as Kommo does when a channel is withdrawn: its calls then answer 404."""
+        with self._lock:
+            self._channels.pop(channel_id, None)
+            self._save_locked()
+
     def channel_secret(self, channel_id: str) -> str | None:
         """The channel's HMAC key, or ``None`` if the channel is unknown (amojo answers 404)."""
         with self._lock:

@@ -311,6 +311,31 @@ def _env(stack: YamlStack) -> dict[str, str]:
     return env
 
 
+def test_destroy_after_kommo_forgot_the_channel_warns_and_succeeds(
+    make_stack: Callable[[dict[str, Any]], YamlStack], emulator: EmulatorServer
+) -> None:
+    """The plugin's warnings reach the user through the engine (a plugin's stderr is hidden)."""
+    emulator.backend.add_channel(OTHER_CHANNEL_ID, OTHER_CHANNEL_SECRET)
+    stack = make_stack(
+        program(
+            emulator.url,
+            {"a": {"accountId": ACCOUNT_ID}},
+            channel_id=OTHER_CHANNEL_ID,
+            secret=OTHER_CHANNEL_SECRET,
+        )
+    )
+    stack.stack.up()
+    emulator.backend.remove_channel(OTHER_CHANNEL_ID)
+    destroy = stack.stack.destroy()
+    assert destroy.summary.result == "succeeded"
+    assert (
+        f"channel {OTHER_CHANNEL_ID} is unknown at {emulator.url}; treating account {ACCOUNT_ID} as disconnected"
+        in (destroy.stdout)
+    )
+    assert requests_seen(emulator)[-1] == ("DELETE", "disconnect", 404)
+    assert stack.resources() == []
+
+
 def test_wrong_secret_fails_in_one_line_and_leaves_nothing(
     make_stack: Callable[[dict[str, Any]], YamlStack], emulator: EmulatorServer
 ) -> None:
