@@ -34,6 +34,7 @@ from .client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_RETRIES, ChannelCredentials
 from .exceptions import ConfigurationError, KommoError
 from .hosts import KOMMO, resolve_base_url
 from .payloads import DEFAULT_HOOK_API_VERSION, HOOK_API_VERSIONS, ConnectResult
+from .settings import setting_value
 from .validation import check_uuid
 from .webhooks import verify_webhook
 
@@ -149,24 +150,20 @@ def _parse_date(value: str) -> str:
     return value
 
 
-def _parse_positive_float(value: str) -> float:
+def _parse_timeout(value: str) -> float:
+    """``--timeout``: the same range as ``kommo:readTimeout`` (settings.py holds the rule)."""
     try:
-        number = float(value)
-    except ValueError:
-        number = float("nan")
-    if not number > 0 or number == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {value!r}")
-    return number
+        return setting_value("readTimeout", value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _parse_non_negative_int(value: str) -> int:
+def _parse_retries(value: str) -> int:
+    """``--retries``: the same range as ``kommo:maxRetries``."""
     try:
-        number = int(value)
-    except ValueError:
-        number = -1
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {value!r}")
-    return number
+        return int(setting_value("maxRetries", value))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _parse_title(value: str) -> str:
@@ -215,8 +212,8 @@ def _parse_signature(value: str) -> str:
 
 
 _date_type = _arg_type("RFC 2822 date", _parse_date)
-_positive_float = _arg_type("number of seconds", _parse_positive_float)
-_non_negative_int = _arg_type("whole number", _parse_non_negative_int)
+_timeout = _arg_type("number of seconds", _parse_timeout)
+_retries = _arg_type("whole number", _parse_retries)
 _title_type = _arg_type("title", _parse_title)
 _method_type = _arg_type("HTTP method", _parse_method)
 _path_type = _arg_type("path", _parse_path)
@@ -252,14 +249,14 @@ def _add_host_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=_positive_float,
+        type=_timeout,
         metavar="SECONDS",
         help="read timeout per attempt (connect timeout is the smaller of this and "
         f"{DEFAULT_CONNECT_TIMEOUT:g} s)",
     )
     parser.add_argument(
         "--retries",
-        type=_non_negative_int,
+        type=_retries,
         metavar="N",
         help=f"retries for connection errors, 429 and 5xx (default {DEFAULT_RETRIES})",
     )

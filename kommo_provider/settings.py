@@ -93,6 +93,15 @@ def _number(setting: Setting, raw: Any) -> float | str:
     return value
 
 
+def setting_value(key: str, raw: Any) -> float:
+    """One setting's value from ``raw`` (a number or numeric text); ``ValueError`` with the range if not."""
+    setting = next(s for s in SETTINGS if s.key == key)
+    parsed = _number(setting, raw)
+    if isinstance(parsed, str):
+        raise ValueError(parsed)
+    return parsed
+
+
 def parse_settings(get: Callable[[str], Any]) -> tuple[TransportSettings, list[tuple[str, str]]]:
     """Read each key with ``get`` (``None`` or ``""`` means the default).
 

@@ -214,6 +214,8 @@ CLI_CASES: Final = [
     case("connect-retries-negative", ["connect", *IDS, *TO_EMULATOR, "--retries", "-1"], 2, "--retries"),
     case("connect-retries-fraction", ["connect", *IDS, *TO_EMULATOR, "--retries", "1.5"], 2, "--retries"),
     case("connect-retries-word", ["connect", *IDS, *TO_EMULATOR, "--retries", "many"], 2, "--retries"),
+    case("connect-retries-too-many", ["connect", *IDS, *TO_EMULATOR, "--retries", "21"], 2, "--retries"),
+    case("connect-timeout-too-long", ["connect", *IDS, *TO_EMULATOR, "--timeout", "601"], 2, "--timeout"),
     case("connect-title-empty", ["connect", *IDS, *TO_EMULATOR, "--title", ""], 2, "--title"),
     case("connect-title-blank", ["connect", *IDS, *TO_EMULATOR, "--title", "   "], 2, "--title"),
     case(
