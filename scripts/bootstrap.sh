@@ -24,3 +24,8 @@ fi
 if [ "${KOMMO_SKIP_PULUMI:-}" != "1" ]; then
   bash scripts/get-pulumi.sh
 fi
+# The generated SDKs (sdk/) for the examples and their tests: pulumi_kommo into .venv, the npm
+# packages of examples/typescript, the SDK generator and a build of examples/go (cached; see the script).
+if [ "${KOMMO_SKIP_SDK_EXAMPLES:-}" != "1" ]; then
+  bash scripts/setup-sdk-examples.sh
+fi

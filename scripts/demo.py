@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 
@@ -53,8 +54,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         try:
             if args.yaml:
+                # A copy of the program, so the stack's config file stays out of examples/yaml.
+                work_dir = STATE_DIR / "yaml-example"
+                work_dir.mkdir(exist_ok=True)
+                shutil.copy2(YAML_EXAMPLE / "Pulumi.yaml", work_dir / "Pulumi.yaml")
                 stack = LocalStack(
-                    args.stack, None, state_dir=STATE_DIR, passphrase=DEMO_PASSPHRASE, work_dir=YAML_EXAMPLE
+                    args.stack, None, state_dir=STATE_DIR, passphrase=DEMO_PASSPHRASE, work_dir=work_dir
                 )
             else:
                 stack = LocalStack(

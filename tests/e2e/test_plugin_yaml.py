@@ -35,6 +35,8 @@ PASSPHRASE = "e2e-passphrase"
 OTHER_CHANNEL_ID = "2e7c9a14-b3d5-4f68-9a01-c4e8b2d7f639"
 OTHER_CHANNEL_SECRET = "e4d3c2b1a0f9e8d7c6b5a4938271605f4e3d2c1b"
 ROTATED_SECRET = "9f8e7d6c5b4a39281706f5e4d3c2b1a098765432"
+LOCAL_STACK_FILES = shutil.ignore_patterns("Pulumi.*.yaml")
+"""A user's own stack config files beside the example are not part of it."""
 
 
 def program(
@@ -409,7 +411,7 @@ def test_secret_is_only_ciphertext_in_the_backend_even_given_as_plain_text(
 
 def test_the_yaml_example_runs_as_written(tmp_path: Path) -> None:
     """examples/yaml, copied as a user would, against an emulator with the public demo channel."""
-    shutil.copytree(PROJECT_DIR / "examples" / "yaml", tmp_path / "project")
+    shutil.copytree(PROJECT_DIR / "examples" / "yaml", tmp_path / "project", ignore=LOCAL_STACK_FILES)
     with EmulatorServer({DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET}) as demo:
         stack = LocalStack(
             "dev", None, state_dir=tmp_path / "state", passphrase=PASSPHRASE, work_dir=tmp_path / "project"
@@ -435,7 +437,7 @@ def test_the_plugin_archive_installs_and_runs_without_the_venv(tmp_path: Path) -
     )  # fmt: skip
     archive = Path(built.stdout.strip().splitlines()[-1])
     version = archive.name.split("-v", 1)[1].split("-", 1)[0]
-    shutil.copytree(PROJECT_DIR / "examples" / "yaml", tmp_path / "project")
+    shutil.copytree(PROJECT_DIR / "examples" / "yaml", tmp_path / "project", ignore=LOCAL_STACK_FILES)
     with EmulatorServer({DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET}) as demo:
         stack = LocalStack(
             "dev",
