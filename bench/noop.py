@@ -32,3 +32,40 @@ class Noop(Resource, module="bench", name="Noop"):
 
     def __init__(self, name: str, key: str, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(NoopProvider(), name, {"key": key}, opts)
+
+
+class NoopConnectionProvider(NoopProvider):
+    """Answers like the Kommo provider, with outputs of the same shape, and sends nothing."""
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        outs = {
+            **props,
+            "scope_id": f"{props['channel_id']}_{props['account_id']}",
+            "title": props.get("title") or "Emulated channel",
+            "hook_api_version": "v2",
+            "is_time_window_disabled": False,
+        }
+        return CreateResult(id_=outs["scope_id"], outs=outs)
+
+
+class NoopConnection(Resource, module="bench", name="NoopConnection"):
+    """KommoChatChannelConnection's inputs and output shape, without the connect: the like-for-like floor."""
+
+    scope_id: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, *, channel_id: str, channel_secret: str, account_id: str, base_url: str
+    ) -> None:
+        props = {
+            "channel_id": channel_id,
+            "channel_secret": pulumi.Output.secret(channel_secret),
+            "account_id": account_id,
+            "title": None,
+            "hook_api_version": "v2",
+            "is_time_window_disabled": None,
+            "base_url": base_url,
+            "reconnect_triggers": None,
+            "scope_id": None,
+        }
+        opts = pulumi.ResourceOptions(additional_secret_outputs=["channel_secret"])
+        super().__init__(NoopConnectionProvider(), name, props, opts)

@@ -1,9 +1,11 @@
 """A provider plugin that does nothing: the floor for timing the plugin path (process, gRPC, engine).
 
-Package ``benchnoop``, one resource ``benchnoop:index:Thing`` (input ``key``). It is served the way
-the ``kommo`` plugin is (``grpc.server`` with the same thread pool and options, started by a
-console-script-like launcher), answers every call at once and sends nothing anywhere, so
-``kommo`` minus ``benchnoop`` is what the Kommo plugin itself costs.
+Package ``benchnoop``, one resource ``benchnoop:index:Thing``. It is served the way the ``kommo``
+plugin is (``grpc.server`` with the same thread pool and options, started by a launcher), answers
+every call at once and sends nothing anywhere. A Thing takes the inputs of a ChatChannelConnection
+and answers with outputs of the same shape (the same keys, the fingerprint as a secret), so Pulumi's
+own cost of carrying a connection's state (gRPC, the language host, checkpoints, secrets) is in the
+floor too: ``kommo`` minus ``benchnoop`` is what the Kommo plugin's code costs.
 
 ``python -m bench.noop_plugin ENGINE`` serves it; :func:`install_launcher` writes the
 ``pulumi-resource-benchnoop`` executable the CLI looks for on PATH.
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from google.protobuf import empty_pb2
+from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 
 # The kommo plugin's server settings (kommo_provider.plugin.server), repeated rather than imported so
@@ -33,17 +35,48 @@ _GRPC_OPTIONS = [
 PACKAGE = "benchnoop"
 VERSION = "0.0.1"
 THING = f"{PACKAGE}:index:Thing"
+_STRING = {"type": "string"}
 SCHEMA = {
     "name": PACKAGE,
     "version": VERSION,
+    "provider": {
+        "inputProperties": {
+            "channelId": _STRING,
+            "channelSecret": {"type": "string", "secret": True},
+            "baseUrl": _STRING,
+            "maxRequestsPerSecond": {"type": "number"},
+        }
+    },
     "resources": {
         THING: {
-            "inputProperties": {"key": {"type": "string"}},
-            "properties": {"key": {"type": "string"}},
-            "required": ["key"],
+            "inputProperties": {"accountId": _STRING, "title": _STRING},
+            "properties": {"accountId": _STRING, "title": _STRING, "scopeId": _STRING},
+            "required": ["accountId"],
         }
     },
 }
+_SIG = "4dabf18193072939515e22adb298388d"
+_SECRET = "1b47061264138c4ac30d75fd1eb44270"
+
+
+def _outputs(inputs: struct_pb2.Struct) -> struct_pb2.Struct:
+    """The inputs plus the other outputs a connection has, with placeholder values."""
+    out = struct_pb2.Struct()
+    out.CopyFrom(inputs)
+    account = inputs.fields["accountId"].string_value
+    out.update(
+        {
+            "scopeId": f"f90ba33d-c9d9-44da-b76c-c349b0ecbe41_{account}",
+            "channelId": "f90ba33d-c9d9-44da-b76c-c349b0ecbe41",
+            "baseUrl": "http://127.0.0.1:8765",
+            "title": inputs.fields["title"].string_value if "title" in inputs.fields else "Emulated channel",
+            "hookApiVersion": "v2",
+            "isTimeWindowDisabled": False,
+            "reconnectTriggers": None,
+            "secretFingerprint": {_SIG: _SECRET, "value": "0123456789abcdef0123456789abcdef"},
+        }
+    )
+    return out
 
 
 class NoopProvider(provider_pb2_grpc.ResourceProviderServicer):
@@ -56,7 +89,12 @@ class NoopProvider(provider_pb2_grpc.ResourceProviderServicer):
         return provider_pb2.GetSchemaResponse(schema=json.dumps(SCHEMA))
 
     def CheckConfig(self, request: provider_pb2.CheckRequest, context: Any) -> provider_pb2.CheckResponse:
-        return provider_pb2.CheckResponse(inputs=request.news)
+        inputs = struct_pb2.Struct()
+        inputs.CopyFrom(request.news)
+        secret = inputs.fields.get("channelSecret")
+        if secret is not None and secret.WhichOneof("kind") == "string_value":  # as kommo does
+            inputs.update({"channelSecret": {_SIG: _SECRET, "value": secret.string_value}})
+        return provider_pb2.CheckResponse(inputs=inputs)
 
     def DiffConfig(self, request: provider_pb2.DiffRequest, context: Any) -> provider_pb2.DiffResponse:
         return provider_pb2.DiffResponse(changes=provider_pb2.DiffResponse.DIFF_NONE)
@@ -65,17 +103,22 @@ class NoopProvider(provider_pb2_grpc.ResourceProviderServicer):
         return provider_pb2.ConfigureResponse(acceptSecrets=True, supportsPreview=True)
 
     def Check(self, request: provider_pb2.CheckRequest, context: Any) -> provider_pb2.CheckResponse:
-        return provider_pb2.CheckResponse(inputs=request.news)
+        inputs = struct_pb2.Struct()
+        inputs.CopyFrom(request.news)
+        if "hookApiVersion" not in inputs.fields:
+            inputs.update({"hookApiVersion": "v2"})
+        return provider_pb2.CheckResponse(inputs=inputs)
 
     def Diff(self, request: provider_pb2.DiffRequest, context: Any) -> provider_pb2.DiffResponse:
         return provider_pb2.DiffResponse(changes=provider_pb2.DiffResponse.DIFF_NONE)
 
     def Create(self, request: provider_pb2.CreateRequest, context: Any) -> provider_pb2.CreateResponse:
-        key = request.properties.fields["key"].string_value
-        return provider_pb2.CreateResponse(id="" if request.preview else key, properties=request.properties)
+        outputs = _outputs(request.properties)
+        scope_id = outputs.fields["scopeId"].string_value
+        return provider_pb2.CreateResponse(id="" if request.preview else scope_id, properties=outputs)
 
     def Update(self, request: provider_pb2.UpdateRequest, context: Any) -> provider_pb2.UpdateResponse:
-        return provider_pb2.UpdateResponse(properties=request.news)
+        return provider_pb2.UpdateResponse(properties=_outputs(request.news))
 
     def Delete(self, request: Any, context: Any) -> empty_pb2.Empty:
         return empty_pb2.Empty()

@@ -5,10 +5,13 @@ Needs the CLI and Pulumi YAML's language host from scripts/get-pulumi.sh. Every 
 timed on ``up``, destroyed, on a temporary file backend; the emulator runs in its own process.
 
 1. For each size N, like against like (request pacing off), the median of ``--repeats`` runs:
-   - dynamic: N KommoChatChannelConnection from an inline Python program vs N no-op dynamic resources;
-   - plugin: a Pulumi YAML program with N kommo:index:ChatChannelConnection vs N resources of the
-     no-op plugin ``benchnoop`` (bench/noop_plugin.py), through the same YAML host and plugin path.
-   The ratios show what the Kommo code adds to Pulumi's own per-resource cost (target <= 1.05).
+   - dynamic: N KommoChatChannelConnection from an inline Python program vs N no-op dynamic resources
+     with the same inputs and output shape (bench/noop.py ``NoopConnection``);
+   - plugin: a Pulumi YAML program with N kommo:index:ChatChannelConnection vs the same program on the
+     no-op plugin ``benchnoop`` (bench/noop_plugin.py): same YAML host, plugin path, inputs and output
+     shape, and no request.
+   Runs are interleaved; the ratios show what the Kommo code (validation, signing, the HTTP round trip
+   to the emulator) adds to Pulumi's own cost of the same stack (target <= 1.05).
 2. ``--rate-limited N``: N connections against the emulator limited to 7 requests/s, with the
    provider's default pacing (7/s). Failures (target 0) and wall time over the N/7 s floor (target <= 1.1).
 """
@@ -30,7 +33,7 @@ from typing import Any
 from pulumi import automation as auto
 
 from bench.common import emulator_process
-from bench.noop import Noop
+from bench.noop import NoopConnection
 from bench.noop_plugin import THING, install_launcher
 from kommo_provider import KommoChatChannelConnection
 from kommo_provider.emulator import DEMO_CHANNEL_ID, DEMO_CHANNEL_SECRET, EmulatorServer
@@ -55,10 +58,18 @@ def kommo_program(url: str, n: int) -> Callable[[], None]:
     return program
 
 
-def noop_program(n: int) -> Callable[[], None]:
+def noop_program(url: str, n: int) -> Callable[[], None]:
+    """The dynamic program with a no-op resource of the same inputs and output shape."""
+
     def program() -> None:
         for i in range(n):
-            Noop(f"c{i}", key=str(i))
+            NoopConnection(
+                f"c{i}",
+                channel_id=DEMO_CHANNEL_ID,
+                channel_secret=DEMO_CHANNEL_SECRET,
+                account_id=account(i),
+                base_url=url,
+            )
 
     return program
 
@@ -84,15 +95,13 @@ def yaml_kommo(url: str, n: int) -> dict[str, Any]:
     return {"name": "bench-plugin", "runtime": "yaml", "resources": resources}
 
 
-def yaml_noop(n: int) -> dict[str, Any]:
-    resources: dict[str, Any] = {"things": {"type": "pulumi:providers:benchnoop"}}
+def yaml_noop(url: str, n: int) -> dict[str, Any]:
+    """The same program with the no-op plugin: the same provider settings, inputs and output shape."""
+    program = yaml_kommo(url, n)
+    program["resources"]["channel"]["type"] = "pulumi:providers:benchnoop"
     for i in range(n):
-        resources[f"c{i}"] = {
-            "type": THING,
-            "properties": {"key": str(i)},
-            "options": {"provider": "${things}"},
-        }
-    return {"name": "bench-plugin", "runtime": "yaml", "resources": resources}
+        program["resources"][f"c{i}"]["type"] = THING
+    return program
 
 
 def timed_up(
@@ -128,11 +137,6 @@ def timed_up(
     return elapsed, created
 
 
-def median_up(repeats: int, *args: Any, **kwargs: Any) -> tuple[float, int]:
-    runs = [timed_up(*args, **kwargs) for _ in range(repeats)]
-    return statistics.median(r[0] for r in runs), runs[-1][1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1,10,100")
@@ -153,20 +157,28 @@ def main() -> None:
             f" {'plugin noop s':>14} {'plugin kommo s':>15} {'ratio':>6}"
         )
         for n in sizes:
-            noop_s, _ = median_up(args.repeats, noop_program(n), f"noop{n}", root, {})
-            kommo_s, created = median_up(
-                args.repeats, kommo_program(url, n), f"kommo{n}", root, {"kommo:maxRequestsPerSecond": "0"}
-            )
-            assert created == n + 1, created
-            pnoop_s, created = median_up(args.repeats, yaml_noop(n), f"pnoop{n}", root, {}, env=plugin_env)
-            assert created == n + 2, created
-            pkommo_s, created = median_up(
-                args.repeats, yaml_kommo(url, n), f"pkommo{n}", root, {}, env=plugin_env
-            )
-            assert created == n + 2, created
+            variants: dict[
+                str, tuple[Callable[[], None] | dict[str, Any], dict[str, str], dict[str, str] | None]
+            ] = {
+                "dyn noop": (noop_program(url, n), {}, None),
+                "dyn kommo": (kommo_program(url, n), {"kommo:maxRequestsPerSecond": "0"}, None),
+                "plugin noop": (yaml_noop(url, n), {}, plugin_env),
+                "plugin kommo": (yaml_kommo(url, n), {}, plugin_env),
+            }
+            runs: dict[str, list[float]] = {name: [] for name in variants}
+            for repeat in range(args.repeats):  # interleaved, so drift on a shared machine hits all alike
+                for name, (program, config, env) in variants.items():
+                    elapsed, created = timed_up(
+                        program, f"{name.replace(' ', '-')}-{n}-{repeat}", root, config, env
+                    )
+                    assert created == n + (2 if name.startswith("plugin") else 1), (name, created)
+                    runs[name].append(elapsed)
+            med = {name: statistics.median(values) for name, values in runs.items()}
+            dyn, plugin = med["dyn kommo"] / med["dyn noop"], med["plugin kommo"] / med["plugin noop"]
             print(
-                f"{n:>5} {noop_s:>11.2f} {kommo_s:>12.2f} {kommo_s / noop_s:>6.2f}"
-                f" {pnoop_s:>14.2f} {pkommo_s:>15.2f} {pkommo_s / pnoop_s:>6.2f}"
+                f"{n:>5} {med['dyn noop']:>11.2f} {med['dyn kommo']:>12.2f} {dyn:>6.2f}"
+                f" {med['plugin noop']:>14.2f} {med['plugin kommo']:>15.2f} {plugin:>6.2f}",
+                flush=True,
             )
     with tempfile.TemporaryDirectory() as tmp, EmulatorServer({DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET}) as emu:
         root = Path(tmp)
