@@ -318,3 +318,18 @@ def test_example_stack_configured_for_a_real_account(
     assert stored(emulator, CHANNEL_ID, OTHER_ACCOUNT_ID).title == "Sales bot"
     stack.stack.destroy()
     assert emulator.backend.connections() == []
+
+
+@pytest.mark.parametrize(("key", "value"), [("kommo:maxRetries", "nan"), ("kommo:readTimeout", "-1")])
+def test_bad_stack_config_is_one_line_naming_the_key(
+    make_stack: Callable[..., LocalStack], emulator: EmulatorServer, key: str, value: str
+) -> None:
+    stack = make_stack(connections(emulator.url, {"a": ACCOUNT_ID}), config={key: value})
+    with pytest.raises(auto.CommandError) as info:
+        stack.stack.preview()
+    text = str(info.value)
+    diagnostics = text.partition("Diagnostics:")[2]
+    [line] = [ln.strip() for ln in diagnostics.splitlines() if f"stack config {key} must be" in ln]
+    assert line.endswith(f"got {value!r}") and "resource 'a' has a problem" in line
+    assert "Traceback" not in text
+    assert emulator.backend.requests() == []
