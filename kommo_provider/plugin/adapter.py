@@ -9,6 +9,7 @@ No gRPC here: :mod:`kommo_provider.plugin.server` turns these plain values into 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -38,12 +39,9 @@ CAMEL: Final[dict[str, str]] = {
 """Core name -> schema name."""
 SNAKE: Final = {v: k for k, v in CAMEL.items()}
 
-CONFIG_PROPERTIES: Final = ("channelId", "channelSecret", "baseUrl", *SETTING_KEYS)
 RESOURCE_INPUTS: Final = tuple(CAMEL[f] for f in connection.RESOURCE_FIELDS)
 STABLE_OUTPUTS: Final = ("scopeId", "channelId", "accountId", "baseUrl")
 """What an in-place update never changes, so previews keep these known for their consumers."""
-ENGINE_CONFIG_KEYS: Final = ("version", "pluginDownloadURL")
-"""Keys the engine itself keeps in a provider's inputs."""
 
 # What the user changes on the provider when the core says the stored secret's fingerprint differs.
 _DIFF_KEY: Final = {"secret_fingerprint": "channelSecret"}
@@ -133,37 +131,46 @@ def _known(value: Any) -> Any:
     return None if is_unknown(value) else value
 
 
-def _resolved_host(value: Any) -> Any:
-    if value is None or (isinstance(value, str) and not is_unknown(value)):
-        try:
-            return resolve_base_url(value)
-        except ConfigurationError:
-            return value
-    return value
+def _channel(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The channel a provider configuration names, under core names: what decides its connections' fate."""
+    host, secret = config.get("baseUrl"), config.get("channelSecret")
+    if host is None or (isinstance(host, str) and not is_unknown(host)):
+        with contextlib.suppress(ConfigurationError):  # check_config reported it already
+            host = resolve_base_url(host)
+    if isinstance(secret, str) and secret and not is_unknown(secret):
+        secret = connection.secret_fingerprint(secret)
+    return {"channel_id": config.get("channelId"), "base_url": host, "secret_fingerprint": secret}
+
+
+def _kind(before: Any, after: Any) -> DiffKind:
+    return DiffKind.ADD if before is None else DiffKind.DELETE if after is None else DiffKind.UPDATE
+
+
+def _detailed(
+    plan: connection.Plan, before: Mapping[str, Any], after: Mapping[str, Any]
+) -> dict[str, tuple[DiffKind, bool]]:
+    """The core's plan as a detailed diff in the schema's names."""
+    return {
+        _DIFF_KEY.get(name, CAMEL[name]): (_kind(before.get(name), after.get(name)), name in plan.replaces)
+        for name in plan.replaces + plan.updates
+    }
 
 
 def diff_config(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Diff:
-    """A new channel or host replaces the provider, and with it every connection (a new host: delete
-    the old connections first); a rotated secret or other settings change it in place."""
-    old = reveal(dict(olds))
-    new = reveal(dict(news))
-    detailed: dict[str, tuple[DiffKind, bool]] = {}
-    replaces: list[str] = []
-    for prop in CONFIG_PROPERTIES:
-        before, after = old.get(prop), new.get(prop)
-        if prop == "baseUrl":
-            before, after = _resolved_host(before), _resolved_host(after)
-        if before == after and not is_unknown(after):
-            continue
-        replace = prop in ("channelId", "baseUrl")
-        if replace:
-            replaces.append(prop)
-        kind = DiffKind.ADD if before is None else DiffKind.DELETE if after is None else DiffKind.UPDATE
-        detailed[prop] = (kind, replace)
+    """The core's plan for the channel the configuration names: a new channel or host replaces the
+    provider and with it every connection (a new host: the old connections are deleted first); a
+    rotated secret updates it, and its connections reconnect. Other settings only update it."""
+    old, new = reveal(dict(olds)), reveal(dict(news))
+    before, after = _channel(old), _channel(new)
+    plan = connection.plan_change(before, after)
+    detailed = _detailed(plan, before, after)
+    for key in SETTING_KEYS:
+        if old.get(key) != new.get(key):
+            detailed[key] = (_kind(old.get(key), new.get(key)), False)
     return Diff(
-        replaces=tuple(replaces),
+        replaces=tuple(CAMEL[name] for name in plan.replaces),
         detailed=detailed,
-        delete_before_replace=bool(replaces) and "channelId" not in replaces,
+        delete_before_replace=plan.delete_before_replace,
     )
 
 
@@ -242,15 +249,9 @@ def diff(config: ProviderConfig, olds: Mapping[str, Any], news: Mapping[str, Any
     """What reconnecting or replacing this connection would change, by the core's plan."""
     stored, desired = _stored(olds), _desired(config, news)
     plan = connection.plan_change(stored, desired)
-    detailed: dict[str, tuple[DiffKind, bool]] = {}
-    for name in plan.replaces + plan.updates:
-        key = _DIFF_KEY.get(name, CAMEL[name])
-        before, after = stored.get(name), desired.get(name)
-        kind = DiffKind.ADD if before is None else DiffKind.DELETE if after is None else DiffKind.UPDATE
-        detailed[key] = (kind, name in plan.replaces)
     return Diff(
         replaces=tuple(CAMEL[n] for n in plan.replaces),
-        detailed=detailed,
+        detailed=_detailed(plan, stored, desired),
         delete_before_replace=plan.delete_before_replace,
         stables=STABLE_OUTPUTS if not plan.replaces else (),
     )
