@@ -803,7 +803,7 @@ def test_emulator_arguments_are_passed_through(run: RunFn, monkeypatch: pytest.M
         seen.append(list(argv or []))
         return 7
 
-    monkeypatch.setattr("kommo_provider.emulator.server.main", fake_main)
+    monkeypatch.setattr("kommo_provider.cli.emulator.main", fake_main)
     assert run(["emulator", "--port", "0", "--demo"]).code == 7
     assert run(["-v", "emulator", "--verbose", "--channel", f"{CHANNEL_ID}:@/dev/null"]).code == 7
     assert seen == [["--port", "0", "--demo"], ["--verbose", "--channel", f"{CHANNEL_ID}:@/dev/null"]]

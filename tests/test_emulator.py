@@ -19,6 +19,7 @@ import requests
 from constants import ACCOUNT_ID, CHANNEL_ID, CHANNEL_SECRET, OTHER_ACCOUNT_ID
 
 from kommo_provider import signing
+from kommo_provider.cli.emulator import main
 from kommo_provider.emulator import (
     CHANNEL_SECRET_ENV,
     DEMO_CHANNEL_ID,
@@ -29,7 +30,6 @@ from kommo_provider.emulator import (
     RateLimiter,
     RecordedRequest,
     UnknownChannelError,
-    main,
 )
 
 UNKNOWN_CHANNEL_ID = "0b7e4c2d-58a1-4f39-9c6e-d2a8f1b05e47"

@@ -1,7 +1,8 @@
 """An amojo (Kommo Chat API) emulator for connect/disconnect, laid out like a moto service.
 
 ``models`` holds state, ``responses`` the HTTP behaviour, ``urls`` the routes, ``faults`` the
-injected failures, and ``server`` the loopback HTTP server and its ``main(argv)``.
+injected failures, and ``server`` the loopback HTTP server; its command line is ``kommo-chat emulator``
+(:mod:`kommo_provider.cli.emulator`).
 
 The ``DEMO_*`` constants are public on purpose, like moto's fake AWS credentials: the demo secret
 only opens this emulator and is not a real channel secret, nor any secret printed in Kommo's docs.
@@ -25,7 +26,6 @@ from kommo_provider.emulator.server import (
     DEMO_CHANNEL_SECRET,
     DEMO_PORT,
     EmulatorServer,
-    main,
 )
 
 __all__ = [
@@ -44,5 +44,4 @@ __all__ = [
     "RateLimiter",
     "RecordedRequest",
     "UnknownChannelError",
-    "main",
 ]

@@ -29,14 +29,14 @@ from datetime import datetime, timezone
 from typing import Final, TypeVar
 from urllib.parse import urlsplit
 
-from . import signing
-from .client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_RETRIES, ChannelCredentials, ChatApiClient
-from .exceptions import ConfigurationError, KommoError
-from .hosts import KOMMO, resolve_base_url
-from .payloads import DEFAULT_HOOK_API_VERSION, HOOK_API_VERSIONS, ConnectResult
-from .settings import setting_value
-from .validation import check_uuid
-from .webhooks import verify_webhook
+from .. import signing
+from ..client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_RETRIES, ChannelCredentials, ChatApiClient
+from ..exceptions import ConfigurationError, KommoError
+from ..hosts import KOMMO, resolve_base_url
+from ..payloads import DEFAULT_HOOK_API_VERSION, HOOK_API_VERSIONS, ConnectResult
+from ..settings import setting_value
+from ..validation import check_uuid
+from ..webhooks import verify_webhook
 
 PROG: Final = "kommo-chat"
 SECRET_ENV: Final = "KOMMO_CHANNEL_SECRET"
@@ -567,7 +567,7 @@ def _cmd_verify_webhook(args: argparse.Namespace, extras: list[str]) -> int:
 
 
 def _cmd_emulator(args: argparse.Namespace, extras: list[str]) -> int:
-    from .emulator.server import main as emulator_main  # lazy: the emulator is only needed here
+    from .emulator import main as emulator_main  # lazy: the emulator is only needed here
 
     return emulator_main(extras)
 
