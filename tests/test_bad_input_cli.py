@@ -18,6 +18,8 @@ and a message naming the parameter) and for :func:`kommo_provider.hosts.resolve_
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ from cli_helpers import SECRETS, run_cli, set_stdin
 from constants import ACCOUNT_ID, CHANNEL_ID
 
 from kommo_provider import cli, verify_webhook, webhook_signature
+from kommo_provider.cli import argtypes
 from kommo_provider.emulator import server as emulator_server
 from kommo_provider.emulator.server import EmulatorServer
 from kommo_provider.exceptions import ConfigurationError
@@ -341,16 +344,22 @@ CLI_CASES: Final = [
     case("no-command", [], 2, "COMMAND"),
 ]
 
+CLI_MODULES: Final = (
+    cli,
+    *(importlib.import_module(f"{cli.__name__}.{info.name}") for info in pkgutil.iter_modules(cli.__path__)),
+)
 PYTHON_NAMES: Final = sorted(
     {
         name
-        for module in (cli, emulator_server)
+        for module in (*CLI_MODULES, emulator_server)
         for name, value in vars(module).items()
         if name.startswith("_") and not name.startswith("__") and callable(value)
     }
+    | {name for name, value in vars(argtypes).items() if "_" in name.strip("_") and callable(value)}
     | {"_curl_base_type", "_date_type", "_path_type", "_uuid_type"}
 )
-"""Private helpers of the CLI and the emulator's CLI: none may show up in what a user reads."""
+"""Python names of the CLI's modules (private helpers, snake_case argument types) and of the emulator:
+none may show up in what a user reads."""
 
 ARGPARSE_TYPE_NAME: Final = re.compile(r"invalid [\w.<> ]+ value: ")
 """argparse's message for a type function that raised ValueError: it names the function."""

@@ -5,6 +5,7 @@ Every captured stdout/stderr is checked for the secrets used here: the CLI must 
 
 from __future__ import annotations
 
+import argparse
 import email.utils
 import hashlib
 import hmac
@@ -13,7 +14,7 @@ import re
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -30,8 +31,9 @@ from cli_helpers import (
 from constants import ACCOUNT_ID, CHANNEL_ID, CHANNEL_SECRET, OTHER_ACCOUNT_ID
 
 from kommo_provider import cli, signing
-from kommo_provider.client import DEFAULT_RETRIES
-from kommo_provider.emulator.server import EmulatorServer
+from kommo_provider.cli.secrets import SecretError, SecretSource, load_referenced_secret
+from kommo_provider.emulator.server import DEMO_PORT, EmulatorServer
+from kommo_provider.settings import DEFAULT_RETRIES
 
 # Published inputs, kommo-chat-api.md section 5 (the secrets are in cli_helpers).
 TV1_DATE = "Thu, 29 Oct 2020 11:59:55 +0000"
@@ -756,6 +758,28 @@ def test_secret_file_problems(run: RunFn, tmp_path: Path) -> None:
     assert "empty" in result.err
 
 
+def test_a_referenced_secret_comes_from_the_environment_or_a_file_never_the_value(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The rule behind ``--channel ID[:@FILE]``: no reference reads the variable, ``@FILE`` the file."""
+    source = SecretSource("channel secret", "KOMMO_CHANNEL_SECRET", "--channel ID:@FILE")
+    monkeypatch.setenv("KOMMO_CHANNEL_SECRET", CHANNEL_SECRET)
+    assert load_referenced_secret(source, None) == CHANNEL_SECRET
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(TV1_SECRET + "\n")
+    assert load_referenced_secret(source, f"@{secret_file}") == TV1_SECRET
+    for literal in (TV1_SECRET, f"secret={TV1_SECRET}", "@"):
+        with pytest.raises(SecretError) as info:
+            load_referenced_secret(source, literal)
+        message = str(info.value)
+        assert "cannot be given on the command line" in message
+        assert "KOMMO_CHANNEL_SECRET" in message and "--channel ID:@FILE" in message
+        assert TV1_SECRET not in message
+    monkeypatch.delenv("KOMMO_CHANNEL_SECRET")
+    with pytest.raises(SecretError, match="no channel secret: set the KOMMO_CHANNEL_SECRET"):
+        load_referenced_secret(source, None)
+
+
 # -- verify-webhook ------------------------------------------------------------------------------------
 
 WEBHOOK_BODY = b'{"account_id":"af9945ff-1490-4cad-807d-945c15d88bec","message":{"text":"hi"}}'
@@ -796,17 +820,21 @@ def test_verify_webhook_cannot_read_secret_and_body_from_stdin(run: RunFn) -> No
 # -- emulator and plumbing -----------------------------------------------------------------------------
 
 
-def test_emulator_arguments_are_passed_through(run: RunFn, monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[list[str]] = []
+def test_emulator_arguments_reach_the_emulator_command(run: RunFn, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``kommo-chat emulator`` parses the emulator's options and returns the command's exit status."""
+    seen: list[tuple[object, ...]] = []
 
-    def fake_main(argv: Sequence[str] | None = None) -> int:
-        seen.append(list(argv or []))
+    def fake_run(args: argparse.Namespace) -> int:
+        seen.append((args.port, args.demo, args.channel, args.log_requests, args.verbose))
         return 7
 
-    monkeypatch.setattr("kommo_provider.cli.emulator.main", fake_main)
+    monkeypatch.setattr("kommo_provider.cli.emulator.run", fake_run)
     assert run(["emulator", "--port", "0", "--demo"]).code == 7
     assert run(["-v", "emulator", "--verbose", "--channel", f"{CHANNEL_ID}:@/dev/null"]).code == 7
-    assert seen == [["--port", "0", "--demo"], ["--verbose", "--channel", f"{CHANNEL_ID}:@/dev/null"]]
+    assert seen == [
+        (0, True, [], False, False),
+        (DEMO_PORT, False, [f"{CHANNEL_ID}:@/dev/null"], True, True),  # emulator --verbose and kommo-chat -v
+    ]
 
 
 def test_emulator_help_and_usage_errors_come_from_the_emulator(run: RunFn) -> None:
