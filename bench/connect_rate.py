@@ -14,8 +14,9 @@ import requests
 
 from bench.common import best_of, canned_server_process, emulator_process, rate
 from kommo_provider import signing
-from kommo_provider.client import ChannelCredentials, ChatApiClient
+from kommo_provider.client import ChatApiClient
 from kommo_provider.emulator import DEMO_ACCOUNT_IDS, DEMO_CHANNEL_ID, DEMO_CHANNEL_SECRET
+from kommo_provider.payloads import ChannelCredentials
 
 
 def main() -> None:

@@ -35,24 +35,21 @@ from .exceptions import (
     UnexpectedResponseError,
 )
 from .hosts import resolve_base_url
-from .payloads import DEFAULT_HOOK_API_VERSION, ChannelCredentials, ConnectRequest, ConnectResult
+from .payloads import ChannelCredentials, ConnectRequest, ConnectResult
 from .settings import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_REQUESTS_PER_SECOND,
     DEFAULT_READ_TIMEOUT,
     DEFAULT_RETRIES,
+    TransportSettings,
 )
 
 __all__ = [
     "API_PREFIX",
-    "DEFAULT_CONNECT_TIMEOUT",
-    "DEFAULT_MAX_REQUESTS_PER_SECOND",
-    "DEFAULT_READ_TIMEOUT",
-    "DEFAULT_RETRIES",
     "BoundedRetry",
-    "ChannelCredentials",
     "ChatApiClient",
     "RequestPacer",
+    "client_for",
     "default_retry",
 ]
 
@@ -164,20 +161,14 @@ class ChatApiClient:
 
     # -- public API -------------------------------------------------------------------------
 
-    def connect(
-        self,
-        channel: ChannelCredentials,
-        account_id: str,
-        *,
-        title: str | None = None,
-        hook_api_version: str = DEFAULT_HOOK_API_VERSION,
-        is_time_window_disabled: bool | None = None,
-    ) -> ConnectResult:
+    def connect(self, channel: ChannelCredentials, account_id: str, **options: Any) -> ConnectResult:
         """Connect ``account_id`` (its amojo_id) to the channel and return amojo's answer.
 
-        Idempotent on amojo: connecting a connected account returns the same scope_id.
+        ``options`` are the connect body's other fields under Kommo's names (``title``,
+        ``hook_api_version``, ``is_time_window_disabled``); ``None`` leaves a field out. Idempotent on
+        amojo: connecting a connected account returns the same scope_id.
         """
-        request = ConnectRequest(account_id, title, hook_api_version, is_time_window_disabled)
+        request = ConnectRequest(account_id, options)
         response = self._send("POST", channel, "connect", request.to_json())
         try:
             data = response.json()
@@ -302,6 +293,27 @@ class ChatApiClient:
         except ValueError:
             return None
         return (server - self.clock()).total_seconds()
+
+
+_clients: dict[tuple[str, TransportSettings], ChatApiClient] = {}
+_clients_lock = threading.Lock()
+
+
+def client_for(base_url: str, settings: TransportSettings) -> ChatApiClient:
+    """One client per host and settings in this process, so the pacer and connection pools are shared."""
+    key = (base_url, settings)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = ChatApiClient(
+                base_url,
+                connect_timeout=settings.connect_timeout,
+                read_timeout=settings.read_timeout,
+                retry=settings.max_retries,
+                max_requests_per_second=settings.max_requests_per_second,
+            )
+            _clients[key] = client
+        return client
 
 
 def _read_environment_once(session: requests.Session, base_url: str) -> None:

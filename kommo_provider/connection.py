@@ -1,43 +1,48 @@
-"""What a chat-channel connection is: its inputs, how a change is planned, connect, disconnect, its id.
+"""What a chat-channel connection is: its fields, declared once, and connect, disconnect and its id.
 
 A connection is one Kommo account (its amojo_id) connected to one custom chat channel at one Chat API
-host. This module holds every rule about it and no Pulumi types, so both front-ends stay thin: the
-Python dynamic resource (:mod:`kommo_provider.provider`) and the ``kommo`` provider plugin
-(:mod:`kommo_provider.plugin`) translate names (snake_case here, camelCase in the plugin), types and
-error wording, and nothing else. Values come as plain dicts keyed by the core names below.
+host. The tables below are the only description of its fields: the plugin's schema, validation, diff
+planning, the state and preview shapes, and both front-ends' names come from them (see
+:mod:`kommo_provider.model`). The Python dynamic resource (:mod:`kommo_provider.provider`) takes the
+channel's fields as its own arguments; the ``kommo`` plugin (:mod:`kommo_provider.plugin`) takes them
+from the provider's configuration and answers them as outputs. No Pulumi types here.
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
 from .exceptions import ChannelNotFoundError, ConfigurationError, KommoError
-from .hosts import resolve_base_url
+from .hosts import DEFAULT_BASE_URL, resolve_base_url
+from .model import GOT, Change, Failure, Field, Kind, Model, Plan
 from .payloads import DEFAULT_HOOK_API_VERSION, ChannelCredentials
-from .validation import FIELD_CHECKS, UNKNOWN, UUID_EXAMPLE, is_unknown, uuid_problem
+from .validation import (
+    UUID_EXAMPLE,
+    WHERE_FROM,
+    base_url_problem,
+    canonical_uuid,
+    hook_api_version_problem,
+    secret_problem,
+    title_problem,
+    triggers_problem,
+    uuid_problem,
+)
 
 if TYPE_CHECKING:  # the client pulls in requests; the plugin imports it on first connect
     from .client import ChatApiClient
 
 __all__ = [
-    "CREDENTIAL_FIELDS",
-    "KEPT_WHEN_ABSENT",
-    "REPLACE_FIELDS",
-    "REQUIRED",
-    "RESOURCE_FIELDS",
-    "UNKNOWN",
-    "UPDATE_FIELDS",
+    "CHANNEL",
+    "CONNECTION",
+    "DYNAMIC_CONNECTION",
     "ConnectionFailedError",
-    "Failure",
-    "Plan",
     "account_from_scope_id",
     "connect",
     "disconnect",
-    "normalize",
     "plan_change",
     "secret_fingerprint",
     "validate",
@@ -45,73 +50,173 @@ __all__ = [
 
 log = logging.getLogger("kommo_provider")
 
-CREDENTIAL_FIELDS: Final = ("channel_id", "channel_secret", "base_url")
-"""What identifies the channel and where it lives: per resource in the dynamic front-end, per
-provider in the plugin."""
-RESOURCE_FIELDS: Final = (
-    "account_id",
-    "title",
-    "hook_api_version",
-    "is_time_window_disabled",
-    "reconnect_triggers",
+HOST_DESCRIPTION: Final = (
+    "Where the Chat API lives: `kommo` (default, https://amojo.kommo.com), `amocrm.ru`, `amocrm.com`, "
+    "or an https URL. Plain http is accepted only for 127.0.0.1/localhost, such as the kommo-chat emulator."
 )
-"""What a connection sets for one account."""
-REQUIRED: Final = ("channel_id", "channel_secret", "account_id")
 
-REPLACE_FIELDS: Final = ("channel_id", "account_id", "base_url")
-"""A different channel, account or host is a different connection."""
-UPDATE_FIELDS: Final = (
-    "title",
-    "hook_api_version",
-    "is_time_window_disabled",
-    "secret_fingerprint",
-    "reconnect_triggers",
+# -- the channel: per resource in the dynamic front-end, per provider in the plugin ---------------------
+
+CHANNEL_ID: Final = Field(
+    "channel_id",
+    Kind.STRING,
+    "The channel UUID Kommo support issued when the custom chat channel was registered.",
+    required=True,
+    change=Change.REPLACE,
+    check=uuid_problem,
+    canonical=canonical_uuid,
+    config_key="kommo:channelId",
+    where_from=WHERE_FROM["channel_id"],
+    identity=True,
+    stable=True,
 )
-"""Changes a fresh connect applies in place; ``secret_fingerprint`` changes when the secret rotates."""
-KEPT_WHEN_ABSENT: Final = ("title", "is_time_window_disabled")
-"""Optional inputs that, when left out, keep whatever Kommo has (no reconnect)."""
+CHANNEL_SECRET: Final = Field(
+    "channel_secret",
+    Kind.STRING,
+    "The channel secret Kommo support issued with the channel id: the HMAC-SHA1 key that signs every "
+    "Chat API request. Always stored as a secret, even when given as plain text.",
+    required=True,
+    secret=True,
+    check=secret_problem,
+    config_key="kommo:channelSecret",
+    where_from=WHERE_FROM["channel_secret"],
+)
+BASE_URL: Final = Field(
+    "base_url",
+    Kind.STRING,
+    HOST_DESCRIPTION,
+    change=Change.REPLACE,
+    check=base_url_problem,
+    canonical=resolve_base_url,
+    absent=DEFAULT_BASE_URL,
+    config_key="kommo:baseUrl",
+    stable=True,
+)
+CHANNEL: Final = (CHANNEL_ID, CHANNEL_SECRET, BASE_URL)
+"""What identifies the channel and where it lives."""
+
+# -- what a connection sets for one account: sent to connect under Kommo's names ------------------------
+
+ACCOUNT_ID: Final = Field(
+    "account_id",
+    Kind.STRING,
+    "The Kommo account's amojo_id (a UUID): `GET https://<subdomain>.kommo.com/api/v4/account?with=amojo_id` "
+    "with the account's OAuth token, or the `amojoId` of `kommo.getAccount()`. Changing it replaces the "
+    "connection.",
+    required=True,
+    change=Change.REPLACE,
+    check=uuid_problem,
+    canonical=canonical_uuid,
+    config_key="kommo:accountId",
+    where_from=WHERE_FROM["account_id"],
+    identity=True,
+    stable=True,
+    api=True,
+    output_description="The Kommo account's amojo_id, in lower case.",
+)
+TITLE: Final = Field(
+    "title",
+    Kind.STRING,
+    "The channel's name in this account, at most 255 characters. Left out: keep what Kommo has (Kommo "
+    "defaults to the channel's name).",
+    change=Change.KEEP,
+    check=title_problem,
+    api=True,
+    output_description="The channel's name in this account, as Kommo answered it.",
+)
+HOOK_API_VERSION: Final = Field(
+    "hook_api_version",
+    Kind.STRING,
+    "The webhook format Kommo sends for this account: `v2` (default, the one Kommo documents) or `v1`.",
+    check=hook_api_version_problem,
+    default=DEFAULT_HOOK_API_VERSION,
+    api=True,
+    output_description="The webhook format Kommo sends for this account, as Kommo answered it.",
+)
+IS_TIME_WINDOW_DISABLED: Final = Field(
+    "is_time_window_disabled",
+    Kind.BOOLEAN,
+    "Switch off the channel's reply time window for this account. Left out: keep what Kommo has.",
+    change=Change.KEEP,
+    api=True,
+    output_description="Whether the reply time window is off for this account, as Kommo answered it.",
+)
+RECONNECT_TRIGGERS: Final = Field(
+    "reconnect_triggers",
+    Kind.STRING_LIST,
+    "Any change to these values connects again without touching anything else: Kommo disables the "
+    "channel when the integration is disabled and needs a new connect after each reinstall, so put the "
+    "reinstall date here.",
+    check=triggers_problem,
+    output_description="The values that, when changed, force a fresh connect.",
+)
+SCOPE_ID: Final = Field(
+    "scope_id",
+    Kind.STRING,
+    "The connection's id in amojo, as Kommo returned it; every message and chat call for this account "
+    "needs it. Also the resource's id.",
+    change=Change.NONE,
+    output_only=True,
+    stable=True,
+)
+SECRET_FINGERPRINT: Final = Field(
+    "secret_fingerprint",
+    Kind.STRING,
+    "A one-way fingerprint of the channel secret the connection was made with (an HMAC of a fixed text), "
+    "so a rotated secret is noticed without keeping the secret on every connection.",
+    secret=True,
+    output_only=True,
+)
+CONNECTION_INPUTS: Final = (ACCOUNT_ID, TITLE, HOOK_API_VERSION, IS_TIME_WINDOW_DISABLED, RECONNECT_TRIGGERS)
+
+CONNECTION: Final = Model(
+    "kommo:index:ChatChannelConnection",
+    "Connects a Kommo account to the provider's custom chat channel with the signed `connect` call of the "
+    "Kommo Chat API, and disconnects it when deleted. The `scopeId` Kommo returns is what every later chat "
+    "call (sending a message, creating a chat) needs for this account.\n\n"
+    "Creating or updating a connection sends one signed `connect`; a failed connect leaves nothing behind. "
+    "`refresh` sends nothing: amojo has no call that reads a connection back. Kommo disables the channel "
+    "when the integration is disabled, so bump `reconnectTriggers` after each reinstall to connect again.\n\n"
+    "## Import\n\nAn existing connection is imported by its scope_id, shaped `<channelId>_<accountId>` as "
+    "amojo returns it:\n\n```sh\n$ pulumi import kommo:index:ChatChannelConnection support "
+    "<channelId>_<accountId>\n```\n\nThe scope_id must belong to the provider's channel. Kommo cannot be "
+    "asked for a connection's title, hook API version or time-window setting, so the program's values for "
+    "those apply at the next `pulumi up`, with one reconnect.",
+    (
+        *CONNECTION_INPUTS,
+        SCOPE_ID,
+        CHANNEL_ID.as_output("The channel this account is connected to (the provider's `channelId`)."),
+        BASE_URL.as_output(
+            "The Chat API host the connection was made at, as a URL (the provider's `baseUrl`)."
+        ),
+        SECRET_FINGERPRINT,
+    ),
+    id_field="scope_id",
+)
+"""The plugin's ``kommo:index:ChatChannelConnection``: the channel comes from the provider."""
+
+DYNAMIC_CONNECTION: Final = Model(
+    "pulumi-python:dynamic/kommo:ChatChannelConnection",
+    "A Kommo account connected to a custom chat channel, as a Python dynamic resource.",
+    (
+        *CHANNEL,
+        *CONNECTION_INPUTS[:-1],
+        # Any value here, as before the plugin existed: a Python program may pass a date or a dict.
+        replace(RECONNECT_TRIGGERS, kind=Kind.ANY, check=None),
+        SCOPE_ID,
+    ),
+    id_field="scope_id",
+)
+"""The dynamic resource: the channel's fields are its own arguments; the secret stays in its state."""
 
 
 class ConnectionFailedError(KommoError):
     """Connect or disconnect did not succeed; the message is one sentence without the secret."""
 
 
-@dataclass(frozen=True)
-class Failure:
-    """One problem with one field. ``missing`` failures carry no reason: the front-end says how to set it."""
-
-    field: str
-    reason: str = ""
-    missing: bool = False
-
-
-def validate(
-    props: Mapping[str, Any], fields: Iterable[str], *, required: Iterable[str] = REQUIRED
-) -> list[Failure]:
-    """Every problem with ``fields`` of ``props``, at most one per field, in the order of ``fields``."""
-    must = set(required)
-    failures: list[Failure] = []
-    for field in fields:
-        value = props.get(field)
-        if value is None or (field == "channel_secret" and value == ""):
-            if field in must:
-                failures.append(Failure(field, missing=True))
-            continue
-        check = FIELD_CHECKS.get(field)
-        problem = None if check is None or is_unknown(value) else check(value)
-        if problem:
-            failures.append(Failure(field, problem))
-    return failures
-
-
-def normalize(props: Mapping[str, Any]) -> dict[str, Any]:
-    """Defaults and canonical forms of valid inputs: ``hook_api_version`` ``v2``, ``base_url`` as a URL."""
-    out = dict(props)
-    if out.get("hook_api_version") is None:
-        out["hook_api_version"] = DEFAULT_HOOK_API_VERSION
-    if "base_url" in out and not is_unknown(out["base_url"]):
-        out["base_url"] = resolve_base_url(out["base_url"])
-    return out
+def validate(props: Mapping[str, Any], *, secret: tuple[str, ...] = ()) -> list[Failure]:
+    """Every problem with a dynamic resource's inputs (channel and settings), at most one per field."""
+    return DYNAMIC_CONNECTION.validate(props, secret=secret)
 
 
 def secret_fingerprint(secret: str) -> str:
@@ -123,47 +228,14 @@ def secret_fingerprint(secret: str) -> str:
     return hmac.digest(secret.encode("utf-8"), b"kommo-provider secret fingerprint v1", "sha256").hex()[:32]
 
 
-# -- planning a change --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What a change means: fields that force a replacement, fields a reconnect applies in place."""
-
-    replaces: tuple[str, ...] = ()
-    updates: tuple[str, ...] = ()
-    delete_before_replace: bool = False
-
-    @property
-    def changes(self) -> bool:
-        return bool(self.replaces or self.updates)
-
-
 def plan_change(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Plan:
-    """Compare the stored connection with the desired one (both keyed by core names).
+    """The plan for a connection (core names, with ``secret_fingerprint`` standing for the secret).
 
-    Unknown new values count as changed. ``title`` and ``is_time_window_disabled`` left out keep what
-    Kommo has. A field the old state lacks (an imported connection) counts as changed, so the next
-    ``up`` applies the program's value with one reconnect.
+    A different channel or account replaces; a different host replaces after deleting the old
+    connection first (same channel and account: both hosts may front the same amojo, and a later
+    disconnect would undo the new connect); the rest reconnects in place.
     """
-
-    def changed(field: str) -> bool:
-        new = news.get(field)
-        if is_unknown(new):
-            return True
-        if new is None and field in KEPT_WHEN_ABSENT:
-            return False
-        old = olds.get(field)
-        if field == "base_url" and old is not None and new is not None:
-            return resolve_base_url(new) != resolve_base_url(old)
-        return bool(new != old)
-
-    replaces = tuple(f for f in REPLACE_FIELDS if changed(f))
-    updates = tuple(f for f in UPDATE_FIELDS if changed(f))
-    # Same channel and account on a new host: disconnect first, or the old resource's delete
-    # would disconnect the connection just made (both hosts may front the same amojo).
-    same_pair = "channel_id" not in replaces and "account_id" not in replaces
-    return Plan(replaces, updates, delete_before_replace=bool(replaces) and same_pair)
+    return CONNECTION.plan(olds, news)
 
 
 # -- operations that reach Kommo ------------------------------------------------------------------
@@ -172,33 +244,27 @@ def plan_change(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Plan:
 def connect(client: ChatApiClient, props: Mapping[str, Any]) -> dict[str, Any]:
     """Connect the account and return the connection's state, ``scope_id`` always from Kommo's answer.
 
-    ``props`` must be valid (see :func:`validate`). The state holds every field except the secret,
-    which is represented by its :func:`secret_fingerprint`.
+    ``props`` must be valid (see :func:`validate`) and carry the channel's fields. The state holds the
+    plugin's outputs: every field but the secret, which is represented by its :func:`secret_fingerprint`.
     """
     channel = ChannelCredentials(props["channel_id"], props["channel_secret"])
+    options = {f.name: props.get(f.name) for f in CONNECTION_INPUTS if f.api and f is not ACCOUNT_ID}
     try:
-        result = client.connect(
-            channel,
-            props["account_id"],
-            title=props.get("title"),
-            hook_api_version=props.get("hook_api_version") or DEFAULT_HOOK_API_VERSION,
-            is_time_window_disabled=props.get("is_time_window_disabled"),
-        )
+        result = client.connect(channel, props["account_id"], **options)
     except KommoError as exc:
         raise ConnectionFailedError(
             f"connecting account {props['account_id']} to channel {props['channel_id']} failed: {exc}"
         ) from None
-    return {
-        "scope_id": result.scope_id,
-        "channel_id": props["channel_id"],
-        "account_id": result.account_id,
-        "title": result.title,
-        "hook_api_version": result.hook_api_version,
-        "is_time_window_disabled": result.is_time_window_disabled,
-        "base_url": client.base_url,
-        "reconnect_triggers": props.get("reconnect_triggers"),
-        "secret_fingerprint": secret_fingerprint(props["channel_secret"]),
-    }
+    state: dict[str, Any] = {f.name: props.get(f.name) for f in CONNECTION.outputs}
+    state.update({f.name: result.get(f.name, state[f.name]) for f in CONNECTION_INPUTS if f.api})
+    state.update(
+        scope_id=result.scope_id,
+        account_id=canonical_uuid(result.account_id),
+        channel_id=props["channel_id"],
+        base_url=client.base_url,
+        secret_fingerprint=secret_fingerprint(props["channel_secret"]),
+    )
+    return state
 
 
 def disconnect(client: ChatApiClient, channel: ChannelCredentials, account_id: str) -> None:
@@ -226,17 +292,18 @@ def account_from_scope_id(scope_id: str, channel_id: str) -> str:
     """The account of a scope_id shaped ``<channel_id>_<account_id>``, as every published example is.
 
     Kommo documents the scope_id as opaque; this shape is what amojo returns in every published
-    example, and the only way to learn the account from an id alone. Raises ``ConfigurationError``
-    (field ``id``) when the id has another shape or names another channel.
+    example, and the only way to learn the account from an id alone. Returns the account in canonical
+    (lower) case. Raises ``ConfigurationError`` (field ``id``) when the id has another shape or names
+    another channel.
     """
     example = f"{UUID_EXAMPLE}_<account amojo_id>"
     channel, sep, account = scope_id.partition("_")
     if not sep or uuid_problem(channel) or uuid_problem(account):
         raise ConfigurationError(
-            "id", f"{scope_id!r} is not shaped '<channel_id>_<account_id>' (for example {example!r})"
+            "id", f"{GOT} is not shaped '<channel_id>_<account_id>' (for example {example!r})", scope_id
         )
-    if channel.lower() != channel_id.lower():
+    if canonical_uuid(channel) != canonical_uuid(channel_id):
         raise ConfigurationError(
-            "id", f"{scope_id!r} belongs to channel {channel}, not to {channel_id}"
+            "id", f"{GOT} belongs to channel {canonical_uuid(channel)}, not to {channel_id}", scope_id
         )
-    return account
+    return canonical_uuid(account)

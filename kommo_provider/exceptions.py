@@ -19,18 +19,32 @@ reach users as full tracebacks, so they name fields, statuses and hints only.
 
 from __future__ import annotations
 
+from typing import Any
+
+from .model import render
+
 
 class KommoError(Exception):
     """Base class of every error raised by this package."""
 
 
 class ConfigurationError(KommoError, ValueError):
-    """An input is missing or malformed; ``field`` names it and the message says how to fix it."""
+    """An input is missing or malformed; ``field`` names it and the message says how to fix it.
 
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
+    ``reason`` may show the refused ``value`` where it says ``{got}``, as
+    :func:`~kommo_provider.model.describe` allows (cut short, URL credentials hidden); :meth:`reason_for`
+    withholds it when the value was a secret.
+    """
+
+    def __init__(self, field: str, reason: str, value: Any = None) -> None:
         self.field = field
-        self.reason = reason
+        self.template = reason
+        self.value = value
+        self.reason = render(reason, value)
+        super().__init__(f"{field}: {self.reason}")
+
+    def reason_for(self, *, secret: bool) -> str:
+        return render(self.template, self.value, secret=secret)
 
 
 class ChatApiError(KommoError):

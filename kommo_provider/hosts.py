@@ -8,6 +8,7 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from .exceptions import ConfigurationError
+from .model import GOT
 
 KOMMO: Final = "https://amojo.kommo.com"
 AMOCRM_RU: Final = "https://amojo.amocrm.ru"
@@ -39,17 +40,6 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def _shown(text: str) -> str:
-    """``text`` for an error message, with any ``user:password@`` replaced: a URL may carry credentials."""
-    scheme, sep, rest = text.partition("://")
-    if not sep:
-        return repr(text)
-    netloc, slash, tail = rest.partition("/")
-    if "@" in netloc:
-        netloc = "***@" + netloc.rpartition("@")[2]
-    return repr(f"{scheme}{sep}{netloc}{slash}{tail}")
-
-
 def _non_ascii_hint(text: str) -> str:
     """Names the first non-ASCII character before the host, e.g. a full-width colon (U+FF1A) for ``:``."""
     head = text.partition("//")[0] if "//" in text else text
@@ -77,7 +67,7 @@ def resolve_base_url(value: str | None, *, allow_insecure: bool = False, field: 
     not_a_url = f"is neither a region ({choices}) nor an http(s) URL such as {KOMMO}"
     if any(char.isspace() or not char.isprintable() for char in text):
         # urlsplit silently deletes tabs and newlines inside a URL; refuse them instead.
-        raise ConfigurationError(field, f"{_shown(text)} contains whitespace or a control character")
+        raise ConfigurationError(field, f"{GOT} contains whitespace or a control character", text)
     try:
         parts = urlsplit(text)
         hostname = parts.hostname
@@ -85,35 +75,36 @@ def resolve_base_url(value: str | None, *, allow_insecure: bool = False, field: 
             raise ValueError("stray characters around the host")
     except ValueError as exc:  # an unclosed '[' or a bracketed host that is no IPv6 address
         raise ConfigurationError(
-            field, f"{_shown(text)} is not a valid URL ({exc}); use scheme://host[:port], e.g. {KOMMO}"
+            field, f"{GOT} is not a valid URL; use scheme://host[:port], e.g. {KOMMO}", text
         ) from exc
     if parts.scheme not in ("http", "https"):
-        raise ConfigurationError(field, f"{_shown(text)} {not_a_url}{_non_ascii_hint(text)}")
+        raise ConfigurationError(field, f"{GOT} {not_a_url}{_non_ascii_hint(text)}", text)
     if parts.username is not None or parts.password is not None:
         raise ConfigurationError(field, "use scheme://host[:port] only, without credentials or query")
     if not hostname:
         raise ConfigurationError(
-            field, f"{_shown(text)} has no host name; use scheme://host[:port], e.g. {KOMMO}"
+            field, f"{GOT} has no host name; use scheme://host[:port], e.g. {KOMMO}", text
         )
     if parts.query or parts.fragment:
         raise ConfigurationError(field, "use scheme://host[:port] only, without credentials or query")
     if parts.path not in ("", "/"):
-        raise ConfigurationError(field, f"give the host only, without a path (got path {parts.path!r})")
+        raise ConfigurationError(field, f"give the host only, without a path (got {GOT})", text)
     try:
         port = parts.port
     except ValueError as exc:  # not digits, or outside 0-65535
         raise ConfigurationError(
-            field, f"invalid port in {_shown(text)}: give a number from 1 to 65535, or leave the port out"
+            field, f"invalid port in {GOT}: give a number from 1 to 65535, or leave the port out", text
         ) from exc
     if port == 0:
         raise ConfigurationError(
-            field, f"invalid port in {_shown(text)}: give a number from 1 to 65535, or leave the port out"
+            field, f"invalid port in {GOT}: give a number from 1 to 65535, or leave the port out", text
         )
     if parts.scheme == "http" and not allow_insecure and not is_loopback_host(hostname):
         raise ConfigurationError(
             field,
-            f"{_shown(text)} uses plain http to a non-loopback host; use https "
+            f"{GOT} uses plain http to a non-loopback host; use https "
             "(plain http is accepted only for 127.0.0.1/localhost, e.g. the emulator)",
+            text,
         )
     host = hostname if ":" not in hostname else f"[{hostname}]"
     return f"{parts.scheme}://{host}" + (f":{port}" if port else "")

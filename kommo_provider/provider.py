@@ -30,22 +30,19 @@ from pulumi.dynamic import (
 )
 
 from . import connection
-from .client import ChatApiClient
-from .connection import CREDENTIAL_FIELDS, RESOURCE_FIELDS, Failure
+from .claims import Claims, ConnectionKey
+from .client import ChatApiClient, client_for
+from .connection import DYNAMIC_CONNECTION
 from .hosts import resolve_base_url
+from .model import Failure, is_unknown
 from .payloads import ChannelCredentials
-from .settings import TransportSettings, client_for, parse_settings
-from .validation import WHERE_FROM, is_unknown
+from .settings import TransportSettings, parse_settings
 
 log = logging.getLogger("kommo_provider")
 
-CONFIG_KEYS: Final[dict[str, str]] = {
-    "channel_id": "kommo:channelId",
-    "channel_secret": "kommo:channelSecret",
-    "account_id": "kommo:accountId",
-    "base_url": "kommo:baseUrl",
-}
-"""Stack config keys that stand in for a resource argument left out."""
+SECRET_INPUTS: Final = "__secret_inputs"
+"""The inputs the program made secret, which the engine hands a dynamic provider in plain text: their
+values are never shown in a message. Set by :class:`~kommo_provider.resource.KommoChatChannelConnection`."""
 
 
 class KommoProviderError(Exception):
@@ -54,13 +51,14 @@ class KommoProviderError(Exception):
 
 def missing_reason(field: str) -> str:
     """How to give a required value in a Python program: the argument or its stack config key."""
-    key = CONFIG_KEYS.get(field)
-    if field == "channel_secret":
+    spec = DYNAMIC_CONNECTION.field(field)
+    key = spec.config_key
+    if spec.secret:
         # No value on the command line: `pulumi config set` prompts for it or reads it from stdin.
         how = f" or run `pulumi config set --secret {key}` (it prompts, or reads the value from stdin)"
     else:
         how = f" or run `pulumi config set {key} <value>`" if key else ""
-    origin = f" ({WHERE_FROM[field]})" if field in WHERE_FROM else ""
+    origin = f" ({spec.where_from})" if spec.where_from else ""
     return f"is required: pass the {field} argument{how}{origin}"
 
 
@@ -90,6 +88,16 @@ def _with_fingerprint(props: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _key(props: Mapping[str, Any]) -> ConnectionKey | None:
+    """The connection ``props`` name, when every part of it is a known string."""
+    channel, account, base = props.get("channel_id"), props.get("account_id"), props.get("base_url")
+    if not (isinstance(channel, str) and isinstance(account, str)) or is_unknown(base):
+        return None
+    if not channel or not account or is_unknown(channel) or is_unknown(account):
+        return None
+    return ConnectionKey.of(base if isinstance(base, str) else resolve_base_url(None), channel, account)
+
+
 class KommoChatChannelConnectionProvider(ResourceProvider):
     """Create/update = signed connect, delete = disconnect; ``scope_id`` is the resource id."""
 
@@ -105,10 +113,14 @@ class KommoChatChannelConnectionProvider(ResourceProvider):
         settings, failures = parse_settings(lambda key: req.config.get(f"kommo:{key}"))
         self._settings: TransportSettings = settings
         self._config_failures = [f"stack config kommo:{key} {reason}" for key, reason in failures]
+        # Only the engine calls configure: the connections this run's declared resources hold.
+        self._claims = Claims.for_dynamic_provider()
 
     def __getstate__(self) -> dict[str, Any]:
         """What configure() read belongs to one process; the pickle in state carries none of it."""
-        return {k: v for k, v in self.__dict__.items() if k not in ("_settings", "_config_failures")}
+        return {
+            k: v for k, v in self.__dict__.items() if k not in ("_settings", "_config_failures", "_claims")
+        }
 
     def _client(self, props: Mapping[str, Any]) -> ChatApiClient:
         failures: list[str] = getattr(self, "_config_failures", [])
@@ -118,18 +130,30 @@ class KommoChatChannelConnectionProvider(ResourceProvider):
         settings = getattr(self, "_settings", TransportSettings())
         return client_for(resolve_base_url(props.get("base_url")), settings)
 
+    def _claim(self, props: Mapping[str, Any]) -> None:
+        claims: Claims | None = getattr(self, "_claims", None)
+        key = _key(props)
+        if claims is not None and key is not None:
+            claims.claim(key)
+
     # -- validation and planning: no network ------------------------------------------------
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Validate types and formats; fill defaults and normalize ``base_url``. No network call."""
-        found = connection.validate(news, CREDENTIAL_FIELDS + RESOURCE_FIELDS)
+        """Validate types and formats; fill defaults and canonical forms (``base_url`` as a URL, UUIDs in
+        lower case). No network call. Values the program made secret are never shown in a reason."""
+        secret = news.get(SECRET_INPUTS)
+        hidden = tuple(secret) if isinstance(secret, list) else ()
+        found = DYNAMIC_CONNECTION.validate(news, secret=hidden)
         failures = [CheckFailure("", reason) for reason in getattr(self, "_config_failures", [])]
         failures += [CheckFailure(f.field, _reason(f)) for f in found]
-        inputs = connection.normalize(news) if not found else dict(news)
+        inputs = DYNAMIC_CONNECTION.normalize(news) if not found else dict(news)
+        if not found:
+            self._claim(inputs)
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Replace on channel, account or host; update on the rest; ignore ``__provider``."""
+        self._claim(news)
         plan = connection.plan_change(_with_fingerprint(olds), _with_fingerprint(news))
         return DiffResult(
             changes=plan.changes,
@@ -152,8 +176,14 @@ class KommoChatChannelConnectionProvider(ResourceProvider):
         return UpdateResult(outs=self._connect(news))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        """Disconnect. A channel Kommo no longer knows counts as gone; any other failure raises,
-        which keeps the resource in state."""
+        """Disconnect. A channel Kommo no longer knows counts as gone; any other failure raises, which
+        keeps the resource in state. A connection another resource declared in this run holds is kept
+        connected, with a warning: only this resource's state goes."""
+        claims: Claims | None = getattr(self, "_claims", None)
+        key = _key(props)
+        if claims is not None and key is not None and claims.held(key):
+            claims.warn_kept(key)
+            return
         channel = ChannelCredentials(props["channel_id"], props["channel_secret"])
         try:
             connection.disconnect(self._client(props), channel, props["account_id"])
@@ -161,12 +191,12 @@ class KommoChatChannelConnectionProvider(ResourceProvider):
             raise KommoProviderError(str(exc)) from None
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        """Return the stored state unchanged: amojo has no call that reads a connection back."""
-        return ReadResult(id_=id_, outs=dict(props))
+        """The stored state, in canonical form: amojo has no call that reads a connection back."""
+        return ReadResult(id_=id_, outs=DYNAMIC_CONNECTION.normalize(props))
 
     def _connect(self, props: dict[str, Any]) -> dict[str, Any]:
         # check() ran already under the engine; this guards direct callers, for microseconds.
-        failures = connection.validate(props, CREDENTIAL_FIELDS + RESOURCE_FIELDS)
+        failures = DYNAMIC_CONNECTION.validate(props)
         if failures:
             raise KommoProviderError("; ".join(f"{f.field}: {_reason(f)}" for f in failures))
         try:
@@ -175,4 +205,6 @@ class KommoChatChannelConnectionProvider(ResourceProvider):
             raise KommoProviderError(str(exc)) from None
         del state["secret_fingerprint"]
         state["channel_secret"] = props["channel_secret"]
+        if SECRET_INPUTS in props:
+            state[SECRET_INPUTS] = props[SECRET_INPUTS]
         return state

@@ -1,15 +1,34 @@
-"""The ``KommoChatChannelConnection`` Pulumi resource: one Kommo account connected to a chat channel."""
+"""The ``KommoChatChannelConnection`` Pulumi resource: one Kommo account connected to a chat channel.
+
+Its keyword arguments, their stack config fallbacks and its outputs are the rows of
+:data:`kommo_provider.connection.DYNAMIC_CONNECTION`; ``help(KommoChatChannelConnection)`` shows them.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import inspect
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import Resource
 
+from .connection import DYNAMIC_CONNECTION
 from .exceptions import ConfigurationError
-from .payloads import DEFAULT_HOOK_API_VERSION
-from .provider import CONFIG_KEYS, KommoChatChannelConnectionProvider, missing_reason
+from .model import Field, Kind
+from .provider import SECRET_INPUTS, KommoChatChannelConnectionProvider, missing_reason
+
+_PYTHON_TYPES = {
+    Kind.STRING: str,
+    Kind.BOOLEAN: bool,
+    Kind.INTEGER: int,
+    Kind.NUMBER: float,
+    Kind.STRING_LIST: list[str],
+    Kind.ANY: Any,
+}
+
+
+def _annotation(field: Field) -> Any:
+    return _PYTHON_TYPES.get(field.kind, Any)
 
 
 class KommoChatChannelConnection(Resource, module="kommo", name="ChatChannelConnection"):
@@ -29,59 +48,73 @@ class KommoChatChannelConnection(Resource, module="kommo", name="ChatChannelConn
 
     scope_id: pulumi.Output[str]
     """The connection's id in amojo; every message and chat call for this account uses it."""
-    channel_id: pulumi.Output[str]
-    account_id: pulumi.Output[str]
-    title: pulumi.Output[str]
-    hook_api_version: pulumi.Output[str]
-    is_time_window_disabled: pulumi.Output[bool]
-    base_url: pulumi.Output[str]
-    channel_secret: pulumi.Output[str]
-    """Stored only as a secret."""
-    reconnect_triggers: pulumi.Output[Any]
+
+    if TYPE_CHECKING:
+        # Every other output is an attribute too, one per row of the table (see __annotations__).
+        def __getattr__(self, name: str) -> pulumi.Output[Any]: ...
 
     def __init__(
-        self,
-        resource_name: str,
-        *,
-        channel_id: pulumi.Input[str] | None = None,
-        channel_secret: pulumi.Input[str] | None = None,
-        account_id: pulumi.Input[str] | None = None,
-        title: pulumi.Input[str] | None = None,
-        hook_api_version: pulumi.Input[str] = DEFAULT_HOOK_API_VERSION,
-        is_time_window_disabled: pulumi.Input[bool] | None = None,
-        base_url: pulumi.Input[str] | None = None,
-        reconnect_triggers: pulumi.Input[Any] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
+        self, resource_name: str, *, opts: pulumi.ResourceOptions | None = None, **args: Any
     ) -> None:
+        arguments = {f.name for f in DYNAMIC_CONNECTION.inputs}
+        unexpected = sorted(set(args) - arguments)
+        if unexpected:
+            raise TypeError(
+                f"KommoChatChannelConnection() got an unexpected keyword argument {unexpected[0]!r}; "
+                f"it takes {', '.join(sorted(arguments))}"
+            )
         config = pulumi.Config("kommo")
-        channel_id = channel_id if channel_id is not None else config.get("channelId")
-        account_id = account_id if account_id is not None else config.get("accountId")
-        base_url = base_url if base_url is not None else config.get("baseUrl")
-        if channel_secret is None:
-            channel_secret = config.get_secret("channelSecret")
-        for field, value in (
-            ("channel_id", channel_id),
-            ("channel_secret", channel_secret),
-            ("account_id", account_id),
-        ):
-            if value is None:
-                raise ConfigurationError(
-                    field,
-                    f"{missing_reason(field)} (resource {resource_name!r}, config key {CONFIG_KEYS[field]})",
-                )
-        props: dict[str, Any] = {
-            "channel_id": channel_id,
-            # Secret even when given as a plain string: it must never land in state in clear.
-            "channel_secret": pulumi.Output.secret(channel_secret),
-            "account_id": account_id,
-            "title": title,
-            "hook_api_version": hook_api_version,
-            "is_time_window_disabled": is_time_window_disabled,
-            "base_url": base_url,
-            "reconnect_triggers": reconnect_triggers,
-            "scope_id": None,
-        }
+        props: dict[str, Any] = {}
+        for field in DYNAMIC_CONNECTION.inputs:
+            value = args.get(field.name)
+            if value is None and field.config_key:
+                key = field.config_key.partition(":")[2]
+                value = config.get_secret(key) if field.secret else config.get(key)
+            if value is None and field.required:
+                where = f"resource {resource_name!r}, config key {field.config_key}"
+                raise ConfigurationError(field.name, f"{missing_reason(field.name)} ({where})")
+            if value is None and field.default is not None:
+                value = field.default
+            # A secret field is secret even when given as a plain string: never in state in clear.
+            props[field.name] = pulumi.Output.secret(value) if field.secret else value
+        props[SECRET_INPUTS] = pulumi.Output.from_input(_secret_names(args))
+        for field in DYNAMIC_CONNECTION.outputs:
+            props.setdefault(field.name, None)
+        secret_outputs = [f.name for f in DYNAMIC_CONNECTION.outputs if f.secret]
         opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(additional_secret_outputs=["channel_secret"])
+            opts, pulumi.ResourceOptions(additional_secret_outputs=secret_outputs)
         )
         super().__init__(KommoChatChannelConnectionProvider(), resource_name, props, opts)
+
+
+async def _secret_names(args: dict[str, Any]) -> list[str]:
+    """The arguments the program made secret: the engine hands them to the provider in plain text, so the
+    provider is told which values it must never show."""
+    names = []
+    for name, value in args.items():
+        if await pulumi.Output.from_input(value).is_secret():
+            names.append(name)
+    return sorted(names)
+
+
+KommoChatChannelConnection.__annotations__.update(
+    {f.name: pulumi.Output[_annotation(f)] for f in DYNAMIC_CONNECTION.outputs}  # type: ignore[misc]
+)
+KommoChatChannelConnection.__init__.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [
+        inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        inspect.Parameter("resource_name", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str),
+        *(
+            inspect.Parameter(
+                f.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=f.default,
+                annotation=pulumi.Input[_annotation(f)] | None,  # type: ignore[misc]
+            )
+            for f in DYNAMIC_CONNECTION.inputs
+        ),
+        inspect.Parameter(
+            "opts", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=pulumi.ResourceOptions | None
+        ),
+    ]
+)

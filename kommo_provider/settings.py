@@ -1,4 +1,4 @@
-"""Transport settings (pacing, retries, timeouts) read from configuration, and one client per host.
+"""Transport settings (pacing, retries, timeouts) read from configuration, range-checked.
 
 Both front-ends read the same four keys: the dynamic resource from stack config (``kommo:maxRetries``),
 the ``kommo`` plugin from its provider configuration (``maxRetries``, which the default provider also
@@ -10,13 +10,11 @@ the key and the allowed range instead of crashing later or being silently reinte
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
-if TYPE_CHECKING:  # the client pulls in requests: imported on first use, not by the plugin's start-up
-    from .client import ChatApiClient
+from .model import GOT, Field, Kind, render
 
 DEFAULT_CONNECT_TIMEOUT: Final = 5.0
 DEFAULT_READ_TIMEOUT: Final = 30.0
@@ -36,6 +34,7 @@ class Setting:
     whole: bool = False
     low_inclusive: bool = True
     note: str = ""
+    description: str = ""
 
     def allowed(self) -> str:
         kind = "a whole number" if self.whole else "a number"
@@ -53,10 +52,36 @@ SETTINGS: Final = (
         0,
         1000,
         note=" (0 turns pacing off; Kommo documents 7 requests per second)",
+        description="Spaces requests to stay under Kommo's documented limit of 7 requests per second "
+        "(default 7); 0 turns pacing off. From 0 to 1000.",
     ),
-    Setting("maxRetries", DEFAULT_RETRIES, 0, 20, whole=True),
-    Setting("connectTimeout", DEFAULT_CONNECT_TIMEOUT, 0, 120, low_inclusive=False, note=" seconds"),
-    Setting("readTimeout", DEFAULT_READ_TIMEOUT, 0, 600, low_inclusive=False, note=" seconds"),
+    Setting(
+        "maxRetries",
+        DEFAULT_RETRIES,
+        0,
+        20,
+        whole=True,
+        description="Retries on connection errors, read timeouts, 429 (honouring Retry-After, capped at "
+        "30 s) and 5xx answers (default 8). From 0 to 20.",
+    ),
+    Setting(
+        "connectTimeout",
+        DEFAULT_CONNECT_TIMEOUT,
+        0,
+        120,
+        low_inclusive=False,
+        note=" seconds",
+        description="Seconds to wait for a connection to Kommo (default 5; greater than 0, at most 120).",
+    ),
+    Setting(
+        "readTimeout",
+        DEFAULT_READ_TIMEOUT,
+        0,
+        600,
+        low_inclusive=False,
+        note=" seconds",
+        description="Seconds to wait for an answer from Kommo (default 30; greater than 0, at most 600).",
+    ),
 )
 """The keys, their defaults and ranges. Retries re-send one signature, valid 15 minutes: hence the caps."""
 
@@ -74,23 +99,51 @@ class TransportSettings:
 
 
 def _number(setting: Setting, raw: Any) -> float | str:
-    """The value as a float, or the reason it is not acceptable."""
+    """The value as a float, or the reason it is not acceptable (``{got}`` standing for the value)."""
+    refused = f"must be {setting.allowed()}, got {GOT}"
     if isinstance(raw, bool):
-        return f"must be {setting.allowed()}, got {raw!r}"
+        return refused
     if isinstance(raw, (int, float)):
         value = float(raw)
     elif isinstance(raw, str):
         try:
             value = float(raw.strip())
         except ValueError:
-            return f"must be {setting.allowed()}, got {raw!r}"
+            return refused
     else:
-        return f"must be {setting.allowed()}, got {raw!r}"
+        return refused
     too_low = value < setting.low if setting.low_inclusive else value <= setting.low
     fractional = setting.whole and not value.is_integer()
     if not math.isfinite(value) or too_low or value > setting.high or fractional:
-        return f"must be {setting.allowed()}, got {raw!r}"
+        return refused
     return value
+
+
+def _problem(setting: Setting) -> Callable[[Any], str | None]:
+    def problem(raw: Any) -> str | None:
+        parsed = _number(setting, raw)
+        return parsed if isinstance(parsed, str) else None
+
+    return problem
+
+
+def _snake(key: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
+
+
+SETTING_FIELDS: Final = tuple(
+    Field(
+        _snake(s.key),
+        Kind.INTEGER if s.whole else Kind.NUMBER,
+        s.description,
+        schema_name=s.key,
+        check=_problem(s),
+        config_key=f"kommo:{s.key}",
+        text_in_config=True,
+    )
+    for s in SETTINGS
+)
+"""The settings as fields of the provider's configuration (numbers, or the text stack config holds)."""
 
 
 def setting_value(key: str, raw: Any) -> float:
@@ -98,14 +151,17 @@ def setting_value(key: str, raw: Any) -> float:
     setting = next(s for s in SETTINGS if s.key == key)
     parsed = _number(setting, raw)
     if isinstance(parsed, str):
-        raise ValueError(parsed)
+        raise ValueError(render(parsed, raw))
     return parsed
 
 
-def parse_settings(get: Callable[[str], Any]) -> tuple[TransportSettings, list[tuple[str, str]]]:
+def parse_settings(
+    get: Callable[[str], Any], *, secret: Callable[[str], bool] = lambda _key: False
+) -> tuple[TransportSettings, list[tuple[str, str]]]:
     """Read each key with ``get`` (``None`` or ``""`` means the default).
 
-    Returns the settings and a (key, reason) pair per refused value; a refused value keeps its default.
+    Returns the settings and a (key, reason) pair per refused value; a refused value keeps its default,
+    and a value ``secret`` says was a secret is not shown in its reason.
     """
     values: dict[str, float] = {}
     failures: list[tuple[str, str]] = []
@@ -116,7 +172,7 @@ def parse_settings(get: Callable[[str], Any]) -> tuple[TransportSettings, list[t
             continue
         parsed = _number(setting, raw)
         if isinstance(parsed, str):
-            failures.append((setting.key, parsed))
+            failures.append((setting.key, render(parsed, raw, secret=secret(setting.key))))
             values[setting.key] = setting.default
         else:
             values[setting.key] = parsed
@@ -127,26 +183,3 @@ def parse_settings(get: Callable[[str], Any]) -> tuple[TransportSettings, list[t
         read_timeout=values["readTimeout"],
     )
     return settings, failures
-
-
-_clients: dict[tuple[str, TransportSettings], ChatApiClient] = {}
-_clients_lock = threading.Lock()
-
-
-def client_for(base_url: str, settings: TransportSettings) -> ChatApiClient:
-    """One client per host and settings in this process, so the pacer and connection pools are shared."""
-    from .client import ChatApiClient
-
-    key = (base_url, settings)
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            client = ChatApiClient(
-                base_url,
-                connect_timeout=settings.connect_timeout,
-                read_timeout=settings.read_timeout,
-                retry=settings.max_retries,
-                max_requests_per_second=settings.max_requests_per_second,
-            )
-            _clients[key] = client
-        return client

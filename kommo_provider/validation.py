@@ -1,11 +1,13 @@
-"""Field checks for connection inputs: each says what is wrong with one value, or nothing.
+"""Field checks: each says what is wrong with one value, or nothing.
 
-These are the rules, written once. The reasons are worded without any front-end's names (no
-"argument", no "property", no ``kommo:`` key), so the dynamic resource, the ``kommo`` plugin and the
-CLI can each say where the value came from and how to set it.
+These are the rules, written once and named by the field tables (:mod:`kommo_provider.connection` and the
+other resource modules). A reason says ``{got}`` where it shows the refused value; the model fills that in
+as :func:`kommo_provider.model.describe` allows, or withholds it for a secret. Reasons are worded without
+any front-end's names (no "argument", no "property", no ``kommo:`` key), so the dynamic resource, the
+``kommo`` plugin and the CLI can each say where the value came from and how to set it.
 
-Unknown values (Pulumi's preview placeholder for outputs not computed yet) are skipped: they are
-checked again once known, at ``up``.
+Types are checked before these run (:class:`kommo_provider.model.Kind`), so a check sees a value of its
+field's type; unknown values (Pulumi's preview placeholder) are never checked.
 """
 
 from __future__ import annotations
@@ -16,18 +18,18 @@ from typing import Any, Final
 
 from .exceptions import ConfigurationError
 from .hosts import resolve_base_url
+from .model import GOT, render
 from .payloads import HOOK_API_VERSIONS
-
-UNKNOWN: Final = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-"""What Pulumi sends for an input not known yet during preview (``pulumi.runtime.rpc.UNKNOWN``)."""
 
 UUID_EXAMPLE: Final = "f90ba33d-c9d9-44da-b76c-c349b0ecbe41"
 # fullmatch, not match with `$`: `$` also matches before a trailing newline, and an id read with
 # $(cat file) or from a YAML block scalar ends in one.
 _UUID: Final = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
-_SECRET_SHAPE: Final = re.compile(r"[0-9a-fA-F]{40}")
-"""What Kommo's channel secrets look like (40 hex digits, as every published example)."""
+MAX_TITLE_CHARACTERS: Final = 255
+"""Kommo shows the title as the channel's name in the account; longer titles are refused at preview."""
+MAX_TRIGGERS: Final = 100
+MAX_TRIGGER_CHARACTERS: Final = 1000
 
 WHERE_FROM: Final[dict[str, str]] = {
     "channel_id": "the channel UUID Kommo support sent when the channel was registered",
@@ -36,27 +38,20 @@ WHERE_FROM: Final[dict[str, str]] = {
 }
 """Where a required value comes from, for the front-ends' "is required" messages."""
 
-Failure = tuple[str, str]
-"""(field, reason): the field's core (snake_case) name and what is wrong, never the secret."""
 
-
-def is_unknown(value: Any) -> bool:
-    return isinstance(value, str) and value == UNKNOWN
+def canonical_uuid(value: str) -> str:
+    """UUIDs compare case-insensitively; the canonical form is lower case, as RFC 9562 prints them."""
+    return value.lower()
 
 
 def uuid_problem(value: Any) -> str | None:
     if isinstance(value, str) and _UUID.fullmatch(value):
         return None
-    if isinstance(value, str) and _SECRET_SHAPE.fullmatch(value.strip()):
-        # Shaped like a channel secret, pasted into the wrong place: do not repeat it.
-        got = "a 40-character hex string, which looks like a channel secret (not repeated here)"
-    else:
-        got = repr(value)
-    return f"must be a UUID string like {UUID_EXAMPLE!r}, got {got}"
+    return f"must be a UUID string like {UUID_EXAMPLE!r}, got {GOT}"
 
 
 def secret_problem(value: Any) -> str | None:
-    # Never echo the value: it is the secret.
+    # Never shows the value: it is the secret.
     if not isinstance(value, str):
         return f"must be a string, got a {type(value).__name__}"
     if not value:
@@ -66,29 +61,40 @@ def secret_problem(value: Any) -> str | None:
     return None
 
 
-def title_problem(value: Any) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return None
-    return f"must be a non-empty string when given, got {value!r}"
+def text_problem(value: str, *, limit: int) -> str | None:
+    """A non-empty, single-line text of at most ``limit`` characters."""
+    if not value.strip():
+        return f"must be a non-empty string when given, got {GOT}"
+    if len(value) > limit:
+        return f"must be at most {limit} characters, got {len(value)} characters"
+    if any(not char.isprintable() for char in value):
+        return f"must be one line of printable characters, got {GOT}"
+    return None
+
+
+def title_problem(value: str) -> str | None:
+    return text_problem(value, limit=MAX_TITLE_CHARACTERS)
 
 
 def hook_api_version_problem(value: Any) -> str | None:
     if value in HOOK_API_VERSIONS:
         return None
-    return f"must be 'v1' or 'v2' (Kommo documents 'v2'), got {value!r}"
+    return f"must be 'v1' or 'v2' (Kommo documents 'v2'), got {GOT}"
 
 
-def bool_problem(value: Any) -> str | None:
-    return None if isinstance(value, bool) else f"must be true or false, got {value!r}"
+def triggers_problem(value: list[Any]) -> str | None:
+    if len(value) > MAX_TRIGGERS:
+        return f"must hold at most {MAX_TRIGGERS} values, got {len(value)}"
+    if any(isinstance(v, str) and len(v) > MAX_TRIGGER_CHARACTERS for v in value):
+        return f"must hold values of at most {MAX_TRIGGER_CHARACTERS} characters each"
+    return None
 
 
 def base_url_problem(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return f"must be a string, got {value!r}"
     try:
         resolve_base_url(value)
     except ConfigurationError as exc:
-        return exc.reason
+        return exc.template
     return None
 
 
@@ -98,13 +104,12 @@ FIELD_CHECKS: Final[dict[str, Callable[[Any], str | None]]] = {
     "account_id": uuid_problem,
     "title": title_problem,
     "hook_api_version": hook_api_version_problem,
-    "is_time_window_disabled": bool_problem,
     "base_url": base_url_problem,
 }
-"""The check for each field that has one; ``reconnect_triggers`` takes any value."""
+"""The check of each connection field that has one, for callers outside the model (the CLI)."""
 
 
-def check_uuid(field: str, value: Any) -> list[Failure]:
+def check_uuid(field: str, value: Any) -> list[tuple[str, str]]:
     """The CLI's check of an id argument: ``[(field, reason)]`` or ``[]``."""
     problem = uuid_problem(value)
-    return [(field, problem)] if problem else []
+    return [(field, render(problem, value))] if problem else []

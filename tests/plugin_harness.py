@@ -6,6 +6,7 @@ given an engine address it never needs to reach for these calls.
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -22,12 +23,20 @@ PROVIDER_URN = "urn:pulumi:test::kommo-test::pulumi:providers:kommo::channel"
 CONNECTION_URN = "urn:pulumi:test::kommo-test::kommo:index:ChatChannelConnection::{name}"
 
 
-class PluginProcess:
-    """A running plugin and a stub for it; every call takes and returns plain dicts."""
+_runs = itertools.count(1)
 
-    def __init__(self) -> None:
+
+class PluginProcess:
+    """A running plugin and a stub for it; every call takes and returns plain dicts.
+
+    Each process is started for a Pulumi run of its own (an engine address nobody listens at), as the
+    engine starts one per run: what one run's resources hold is not seen by the next.
+    """
+
+    def __init__(self, engine: str | None = None) -> None:
+        self.engine = engine or f"127.0.0.1:{next(_runs)}"
         self.proc = subprocess.Popen(
-            [str(PLUGIN), "127.0.0.1:1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            [str(PLUGIN), self.engine], stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
         assert self.proc.stdout is not None
         port = int(self.proc.stdout.readline().decode().strip())

@@ -16,7 +16,8 @@ from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 
 from kommo_provider.emulator import EmulatorServer
-from kommo_provider.plugin import adapter
+from kommo_provider.plugin import config
+from kommo_provider.plugin.connection import ChatChannelConnection
 from kommo_provider.plugin.wire import Secret
 from kommo_provider.provider import KommoChatChannelConnectionProvider, KommoProviderError
 
@@ -169,7 +170,7 @@ def test_plugin_check_names_the_property(emulator: EmulatorServer, prop: str, va
     news: dict[str, Any] = {"accountId": ACCOUNT_ID, prop: value}
     if value is None:
         del news[prop]
-    _, failures = adapter.check(news)
+    _, failures = ChatChannelConnection().check(None, news)
     assert [p for p, _ in failures] == [prop]
     assert failures[0][1].startswith(prop)
     no_secret(failures[0][1])
@@ -196,12 +197,12 @@ def test_plugin_config_names_the_key(emulator: EmulatorServer, key: str, value: 
     news: dict[str, Any] = {"channelId": CHANNEL_ID, "channelSecret": Secret(CHANNEL_SECRET), key: value}
     if value is None:
         del news[key]
-    _, failures = adapter.check_config(news)
+    _, failures = config.check_config(news)
     assert [p for p, _ in failures] == [key]
     assert failures[0][1].startswith(key)
     if key in {"maxRetries", "readTimeout", "connectTimeout", "maxRequestsPerSecond"}:
         assert f"stack config kommo:{key}" in failures[0][1]
     no_secret(failures[0][1])
-    with pytest.raises(adapter.PluginError):
-        adapter.configure(news)
+    with pytest.raises(config.PluginError):
+        config.configure(news)
     assert emulator.backend.requests() == []

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from kommo_provider import signing
 from kommo_provider.auth import KommoSignatureAuth
-from kommo_provider.client import BoundedRetry, ChannelCredentials, ChatApiClient, RequestPacer
+from kommo_provider.client import BoundedRetry, ChatApiClient, RequestPacer
 from kommo_provider.emulator import EmulatorServer
 from kommo_provider.exceptions import (
     ChannelNotFoundError,
@@ -29,6 +29,7 @@ from kommo_provider.exceptions import (
     UnexpectedResponseError,
 )
 from kommo_provider.hosts import resolve_base_url
+from kommo_provider.payloads import ChannelCredentials
 
 CHANNEL = ChannelCredentials(CHANNEL_ID, CHANNEL_SECRET)
 UNKNOWN_CHANNEL = "11111111-2222-4333-8444-555555555555"
@@ -45,12 +46,13 @@ def test_connect_returns_the_servers_answer(emulator: EmulatorServer) -> None:
     stored = emulator.backend.get_connection(CHANNEL_ID, ACCOUNT_ID)
     assert stored is not None and stored.connected
     assert result.scope_id == stored.scope_id
-    assert (result.account_id, result.title, result.hook_api_version, result.is_time_window_disabled) == (
-        ACCOUNT_ID,
-        "Bot",
-        "v2",
-        True,
-    )
+    assert result.to_dict() == {
+        "account_id": ACCOUNT_ID,
+        "scope_id": stored.scope_id,
+        "title": "Bot",
+        "hook_api_version": "v2",
+        "is_time_window_disabled": True,
+    }
 
 
 def test_the_sent_bytes_are_the_hashed_bytes(emulator: EmulatorServer) -> None:
@@ -67,7 +69,7 @@ def test_the_sent_bytes_are_the_hashed_bytes(emulator: EmulatorServer) -> None:
 
 def test_connect_without_title_gets_the_channel_name(emulator: EmulatorServer) -> None:
     result = make_client(emulator).connect(CHANNEL, ACCOUNT_ID)
-    assert result.title == "Emulated channel"
+    assert result.get("title") == "Emulated channel"
     assert "title" not in json.loads(emulator.backend.requests()[0].body)
 
 

@@ -13,13 +13,20 @@ from emulator_helpers import stored
 
 from kommo_provider import connection
 from kommo_provider.client import ChatApiClient
-from kommo_provider.connection import Failure, Plan, plan_change, secret_fingerprint, validate
+from kommo_provider.connection import (
+    CONNECTION,
+    DYNAMIC_CONNECTION,
+    plan_change,
+    secret_fingerprint,
+    validate,
+)
 from kommo_provider.emulator import EmulatorServer
 from kommo_provider.exceptions import ConfigurationError
+from kommo_provider.model import UNKNOWN, Failure, Plan
 from kommo_provider.payloads import ChannelCredentials
-from kommo_provider.validation import UNKNOWN
 
-ALL = connection.CREDENTIAL_FIELDS + connection.RESOURCE_FIELDS
+ALL = DYNAMIC_CONNECTION.names(DYNAMIC_CONNECTION.inputs)
+REQUIRED = ("channel_id", "channel_secret", "account_id")
 OTHER_CHANNEL = "11111111-2222-4333-8444-555555555555"
 
 
@@ -42,7 +49,7 @@ def valid(**overrides: Any) -> dict[str, Any]:
 
 
 def test_valid_inputs_have_no_failures() -> None:
-    assert validate(valid(), ALL) == []
+    assert validate(valid()) == []
 
 
 @pytest.mark.parametrize(
@@ -63,33 +70,67 @@ def test_valid_inputs_have_no_failures() -> None:
     ],
 )
 def test_each_bad_value_is_one_failure_for_its_field(field: str, value: Any, words: str) -> None:
-    failures = validate(valid(**{field: value}), ALL)
+    failures = validate(valid(**{field: value}))
     assert [f.field for f in failures] == [field]
     assert words in failures[0].reason and not failures[0].missing
     assert CHANNEL_SECRET not in failures[0].reason
 
 
-@pytest.mark.parametrize("field", connection.REQUIRED)
+@pytest.mark.parametrize("field", REQUIRED)
 def test_a_missing_required_value_is_marked_missing_with_no_wording(field: str) -> None:
     props = valid()
     del props[field]
-    assert validate(props, ALL) == [Failure(field, missing=True)]
+    assert validate(props) == [Failure(field, missing=True)]
 
 
-def test_only_the_fields_asked_for_are_checked() -> None:
+def test_the_plugin_resource_checks_only_its_own_inputs() -> None:
+    """In the plugin the channel comes from the provider: the resource's table does not hold it."""
     props = valid(channel_id="bad", title="  ")
-    assert [f.field for f in validate(props, connection.RESOURCE_FIELDS)] == ["title"]
-    assert validate({"account_id": ACCOUNT_ID}, connection.RESOURCE_FIELDS) == []
+    assert [f.field for f in CONNECTION.validate(props)] == ["title"]
+    assert CONNECTION.validate({"account_id": ACCOUNT_ID}) == []
 
 
 def test_unknown_values_wait_until_they_are_known() -> None:
     props = {field: UNKNOWN for field in ALL}
-    assert validate(props, ALL) == []
+    assert validate(props) == []
 
 
 def test_normalize_fills_the_hook_version_and_resolves_the_host() -> None:
-    out = connection.normalize(valid(hook_api_version=None, base_url="amocrm.ru"))
+    out = DYNAMIC_CONNECTION.normalize(valid(hook_api_version=None, base_url="amocrm.ru"))
     assert out["hook_api_version"] == "v2" and out["base_url"] == "https://amojo.amocrm.ru"
+
+
+def test_uuids_are_canonical_in_lower_case() -> None:
+    out = DYNAMIC_CONNECTION.normalize(valid(account_id=ACCOUNT_ID.upper(), channel_id=CHANNEL_ID.upper()))
+    assert (out["account_id"], out["channel_id"]) == (ACCOUNT_ID, CHANNEL_ID)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "hidden"),
+    [
+        ("title", "my-s3cret\n", "my-s3cret"),
+        ("hook_api_version", "my-s3cret", "my-s3cret"),
+        ("account_id", "not-a-uuid-s3cret", "s3cret"),
+        ("is_time_window_disabled", "s3cret", "s3cret"),
+        ("base_url", "https://user:pa55word@host/path", "pa55word"),
+        ("base_url", "https://host/s3cret-path", "s3cret"),
+        ("base_url", "ftp://s3cret-host", "s3cret"),
+    ],
+)
+def test_a_value_the_program_made_secret_is_never_shown(field: str, value: Any, hidden: str) -> None:
+    (failure,) = validate(valid(**{field: value}), secret=(field,))
+    assert hidden not in failure.reason
+    (shown,) = validate(valid(**{field: value}))  # the same value, not secret: only its credentials go
+    assert ("got" in shown.reason) is ("got" in failure.reason)
+
+
+def test_url_credentials_and_long_values_are_not_echoed() -> None:
+    (failure,) = validate(valid(base_url="https://user:pa55word@amojo.kommo.com/x"))
+    assert "pa55word" not in failure.reason
+    (failure,) = validate(valid(title="x" * 1_000_000))
+    assert len(failure.reason) < 300 and "1000000 characters" in failure.reason
+    (failure,) = validate(valid(hook_api_version="y" * 10_000))
+    assert len(failure.reason) < 300 and "10000 characters" in failure.reason
 
 
 # -- plan_change -------------------------------------------------------------------------------------
@@ -129,6 +170,19 @@ def test_plan_change(change: dict[str, Any], plan: Plan) -> None:
     news = {**olds, **change}
     assert plan_change(olds, news) == plan
     assert plan.changes is bool(plan.replaces or plan.updates)
+
+
+def test_a_difference_of_case_alone_is_no_change() -> None:
+    olds = stored_state(account_id=ACCOUNT_ID.upper(), channel_id=CHANNEL_ID.upper())
+    assert plan_change(olds, stored_state()) == Plan()
+
+
+@pytest.mark.parametrize("value", [5, 5.0, True, ["x"], {"a": 1}, "no host"])
+def test_hand_edited_state_plans_without_raising(value: Any) -> None:
+    """State someone edited by hand (``baseUrl: 5``) is just different: replace, never a crash."""
+    olds = {**stored_state(), "base_url": value}
+    plan = plan_change(olds, stored_state())
+    assert plan.replaces == ("base_url",)
 
 
 def test_a_field_the_stored_state_lacks_is_applied_with_one_reconnect() -> None:

@@ -18,10 +18,11 @@ from emulator_helpers import stored
 from plugin_harness import PluginProcess
 from pulumi.runtime.proto import provider_pb2
 
+from kommo_provider.connection import CONNECTION, secret_fingerprint
 from kommo_provider.emulator import EmulatorServer
+from kommo_provider.model import UNKNOWN
 from kommo_provider.plugin.schema import schema
 from kommo_provider.plugin.wire import Secret, is_secret
-from kommo_provider.validation import UNKNOWN
 
 Kind = provider_pb2.PropertyDiff
 OTHER_CHANNEL = "11111111-2222-4333-8444-555555555555"
@@ -73,16 +74,8 @@ def test_provider_config_and_stack_config_describe_the_same_keys() -> None:
     data = schema()
     assert set(data["config"]["variables"]) == set(data["provider"]["inputProperties"])
     resource = data["resources"]["kommo:index:ChatChannelConnection"]
-    assert set(resource["inputProperties"]) == {
-        "accountId",
-        "title",
-        "hookApiVersion",
-        "isTimeWindowDisabled",
-        "reconnectTriggers",
-    }
-    assert set(resource["inputProperties"]) | {"scopeId", "channelId", "baseUrl"} == set(
-        resource["properties"]
-    )
+    assert set(resource["inputProperties"]) == {f.schema_name for f in CONNECTION.inputs}
+    assert set(resource["inputProperties"]) < set(resource["properties"])
     assert all(p.get("description") for p in resource["properties"].values())
 
 
@@ -109,10 +102,24 @@ def test_check_config_names_each_bad_key_and_never_the_secret(plugin: PluginProc
         assert reason.startswith(prop) and CHANNEL_SECRET not in reason
 
 
-def test_check_config_says_how_to_set_missing_credentials(plugin: PluginProcess) -> None:
-    _, failures = plugin.check_config({})
-    assert [p for p, _ in failures] == ["channelId", "channelSecret"]
-    assert "kommo:channelId" in failures[0][1] and "--secret kommo:channelSecret" in failures[1][1]
+def test_check_config_says_how_to_complete_a_group_given_in_part(plugin: PluginProcess) -> None:
+    _, failures = plugin.check_config({"channelId": CHANNEL_ID})
+    assert [p for p, _ in failures] == ["channelSecret"]
+    assert "--secret kommo:channelSecret" in failures[0][1]
+    _, failures = plugin.check_config({"channelSecret": Secret(CHANNEL_SECRET)})
+    assert [p for p, _ in failures] == ["channelId"] and "kommo:channelId" in failures[0][1]
+
+
+def test_a_connection_through_a_provider_without_a_channel_fails_at_check(plugin: PluginProcess) -> None:
+    """A provider may serve only Kommo's REST API: a connection through it names what to set."""
+    assert plugin.check_config({}) == ({}, [])
+    plugin.configure({})
+    try:
+        _, failures = plugin.check({"accountId": ACCOUNT_ID})
+    finally:
+        plugin.configure({"channelId": CHANNEL_ID, "channelSecret": Secret(CHANNEL_SECRET)})
+    reasons = " ".join(reason for _, reason in failures)
+    assert "set channelId on the kommo provider" in reasons and "kommo:channelSecret" in reasons
 
 
 @pytest.mark.parametrize(
@@ -176,6 +183,8 @@ def test_lifecycle_previews_send_nothing(configured: PluginProcess, emulator: Em
 
     id_, outs = configured.create(news)
     assert id_ == outs["scopeId"] == stored(emulator, CHANNEL_ID, ACCOUNT_ID).scope_id
+    declared = schema()["resources"]["kommo:index:ChatChannelConnection"]["properties"]
+    assert set(outs) <= set(declared)  # every output the plugin returns is in the schema
     assert outs["baseUrl"] == emulator.url and outs["title"] == "Support bot"
     assert is_secret(outs["secretFingerprint"])  # never the secret itself, and kept as a secret anyway
     assert CHANNEL_SECRET not in json.dumps({k: str(v) for k, v in outs.items()})
@@ -198,7 +207,9 @@ def test_lifecycle_previews_send_nothing(configured: PluginProcess, emulator: Em
     diff = configured.diff(id_, updated, moved)
     assert list(diff.replaces) == ["accountId"] and diff.detailedDiff["accountId"].kind == Kind.UPDATE_REPLACE
 
-    configured.delete(id_, updated)
+    with PluginProcess() as later_run:  # `pulumi destroy`: nothing declared holds the connection
+        later_run.configure(config(emulator))
+        later_run.delete(id_, updated)
     assert not stored(emulator, CHANNEL_ID, ACCOUNT_ID).connected
 
 
@@ -218,7 +229,9 @@ def test_a_rotated_secret_is_an_update_without_naming_it(
     id_, outs = plugin.create(news)
     plugin.configure(config(emulator, channelSecret=Secret("a" * 40)))
     diff = plugin.diff(id_, outs, news)
-    assert {k: v.kind for k, v in diff.detailedDiff.items()} == {"channelSecret": Kind.UPDATE}
+    # The connection's own output changes; it has no channelSecret property to show.
+    assert {k: v.kind for k, v in diff.detailedDiff.items()} == {"secretFingerprint": Kind.UPDATE}
+    assert not diff.detailedDiff["secretFingerprint"].inputDiff
     assert list(diff.replaces) == []
     plugin.configure(config(emulator))
 
@@ -234,8 +247,13 @@ def test_import_reads_the_account_from_the_id_and_sends_nothing(
         "channelId": CHANNEL_ID,
         "accountId": ACCOUNT_ID,
         "baseUrl": emulator.url,
+        "secretFingerprint": Secret(secret_fingerprint(CHANNEL_SECRET)),
     }
     assert emulator.backend.requests() == []
+    # The provider's secret is the one in effect: no channelSecret change shows after an import.
+    assert configured.diff(
+        id_, outs, {"accountId": ACCOUNT_ID, "hookApiVersion": "v2"}
+    ).detailedDiff.keys() == {"hookApiVersion"}
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent import futures
 from typing import Any, Final, TypeVar
 
@@ -21,15 +21,18 @@ import grpc
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, plugin_pb2, provider_pb2, provider_pb2_grpc
 
+from ..claims import Claims
 from ..exceptions import KommoError
-from . import adapter
-from .adapter import Diff, DiffKind, PluginError, ProviderConfig
+from . import config
+from .config import PluginError, ProviderConfig
+from .connection import ChatChannelConnection
+from .diffs import Diff, DiffKind
+from .resources import ModelResource
 from .schema import schema_json, version
 from .wire import from_struct, to_struct
 
 log = logging.getLogger("kommo_provider")
 
-CONNECTION_TYPE: Final = "kommo:index:ChatChannelConnection"
 MAX_WORKERS: Final = 32
 """Concurrent operations; the client's pacer, not this pool, keeps Kommo's rate limit."""
 _GRPC_OPTIONS: Final = [
@@ -73,7 +76,7 @@ def _diff_response(diff: Diff) -> provider_pb2.DiffResponse:
         deleteBeforeReplace=diff.delete_before_replace,
         diffs=list(diff.detailed),
         detailedDiff={
-            key: provider_pb2.PropertyDiff(kind=_KINDS[change], inputDiff=True)
+            key: provider_pb2.PropertyDiff(kind=_KINDS[change], inputDiff=key not in diff.output_only)
             for key, change in diff.detailed.items()
         },
         hasDetailedDiff=True,
@@ -87,19 +90,22 @@ def _failures(found: list[tuple[str, str]]) -> list[provider_pb2.CheckFailure]:
 class KommoProvider(provider_pb2_grpc.ResourceProviderServicer):
     """One configured ``kommo`` provider: the engine starts a process per provider resource."""
 
-    def __init__(self) -> None:
+    def __init__(self, resources: Mapping[str, ModelResource]) -> None:
         self._config: ProviderConfig | None = None
+        self._resources = resources
 
     def _configured(self) -> ProviderConfig:
         if self._config is None:
             raise PluginError("the kommo provider was used before it was configured")
         return self._config
 
-    @staticmethod
-    def _require_type(urn: str) -> None:
+    def _resource(self, urn: str) -> ModelResource:
         typ = urn.split("::")[2] if urn.count("::") >= 3 else ""
-        if typ and typ != CONNECTION_TYPE:
-            raise PluginError(f"the kommo provider has no resource type {typ!r}; it serves {CONNECTION_TYPE}")
+        resource = self._resources.get(typ)
+        if resource is None:
+            served = ", ".join(self._resources)
+            raise PluginError(f"the kommo provider has no resource type {typ!r}; it serves {served}")
+        return resource
 
     # -- the plugin and its configuration ----------------------------------------------------------
 
@@ -115,7 +121,7 @@ class KommoProvider(provider_pb2_grpc.ResourceProviderServicer):
     def CheckConfig(
         self, request: provider_pb2.CheckRequest, context: grpc.ServicerContext
     ) -> provider_pb2.CheckResponse:
-        inputs, failures = adapter.check_config(from_struct(request.news))
+        inputs, failures = config.check_config(from_struct(request.news))
         return provider_pb2.CheckResponse(inputs=to_struct(inputs), failures=_failures(failures))
 
     @_one_sentence
@@ -125,7 +131,7 @@ class KommoProvider(provider_pb2_grpc.ResourceProviderServicer):
         olds = (
             from_struct(request.old_inputs) if request.HasField("old_inputs") else from_struct(request.olds)
         )
-        return _diff_response(adapter.diff_config(olds, from_struct(request.news)))
+        return _diff_response(config.diff_config(olds, from_struct(request.news)))
 
     @_one_sentence
     def Configure(
@@ -135,7 +141,7 @@ class KommoProvider(provider_pb2_grpc.ResourceProviderServicer):
             args = from_struct(request.args)
         else:  # an engine that only sends the flat `kommo:config:<key>` strings
             args = {k.rpartition(":")[2]: v for k, v in request.variables.items()}
-        self._config = adapter.configure(args)
+        self._config = config.configure(args)
         return provider_pb2.ConfigureResponse(
             acceptSecrets=True, supportsPreview=True, acceptResources=False, acceptOutputs=False
         )
@@ -143,69 +149,73 @@ class KommoProvider(provider_pb2_grpc.ResourceProviderServicer):
     def Cancel(self, request: empty_pb2.Empty, context: grpc.ServicerContext) -> empty_pb2.Empty:
         return empty_pb2.Empty()
 
-    # -- ChatChannelConnection ---------------------------------------------------------------------
+    # -- resources ---------------------------------------------------------------------------------
 
     @_one_sentence
     def Check(
         self, request: provider_pb2.CheckRequest, context: grpc.ServicerContext
     ) -> provider_pb2.CheckResponse:
-        self._require_type(request.urn)
-        inputs, failures = adapter.check(from_struct(request.news))
+        resource = self._resource(request.urn)
+        inputs, failures = resource.check(self._config, from_struct(request.news))
         return provider_pb2.CheckResponse(inputs=to_struct(inputs), failures=_failures(failures))
 
     @_one_sentence
     def Diff(
         self, request: provider_pb2.DiffRequest, context: grpc.ServicerContext
     ) -> provider_pb2.DiffResponse:
-        diff = adapter.diff(self._configured(), from_struct(request.olds), from_struct(request.news))
+        resource = self._resource(request.urn)
+        diff = resource.diff(self._configured(), from_struct(request.olds), from_struct(request.news))
         return _diff_response(diff)
 
     @_one_sentence
     def Create(
         self, request: provider_pb2.CreateRequest, context: grpc.ServicerContext
     ) -> provider_pb2.CreateResponse:
-        config, news = self._configured(), from_struct(request.properties)
+        resource, settings, news = (
+            self._resource(request.urn),
+            self._configured(),
+            from_struct(request.properties),
+        )
         if request.preview:
             return provider_pb2.CreateResponse(
-                id="", properties=to_struct(adapter.preview_create(config, news))
+                id="", properties=to_struct(resource.preview_create(settings, news))
             )
-        outputs = adapter.connect(config, news)
-        return provider_pb2.CreateResponse(id=outputs["scopeId"], properties=to_struct(outputs))
+        id_, outputs = resource.create(settings, news)
+        return provider_pb2.CreateResponse(id=id_, properties=to_struct(outputs))
 
     @_one_sentence
     def Update(
         self, request: provider_pb2.UpdateRequest, context: grpc.ServicerContext
     ) -> provider_pb2.UpdateResponse:
-        config, olds, news = self._configured(), from_struct(request.olds), from_struct(request.news)
+        resource, settings = self._resource(request.urn), self._configured()
+        olds, news = from_struct(request.olds), from_struct(request.news)
         if request.preview:
-            outputs = adapter.preview_update(config, olds, news)
+            outputs = resource.preview_update(settings, olds, news)
         else:
-            outputs = adapter.connect(config, news)
-            if outputs["scopeId"] != request.id:
-                log.warning("Kommo answered scope_id %s for connection %s", outputs["scopeId"], request.id)
+            outputs = resource.update(settings, request.id, olds, news)
         return provider_pb2.UpdateResponse(properties=to_struct(outputs))
 
     @_one_sentence
     def Delete(self, request: provider_pb2.DeleteRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
-        adapter.delete(self._configured(), from_struct(request.properties))
+        self._resource(request.urn).delete(self._configured(), request.id, from_struct(request.properties))
         return empty_pb2.Empty()
 
     @_one_sentence
     def Read(
         self, request: provider_pb2.ReadRequest, context: grpc.ServicerContext
     ) -> provider_pb2.ReadResponse:
-        """Refresh returns the state as stored (amojo cannot read a connection back); import, which
-        sends only the id, adopts the connection that id names."""
-        self._require_type(request.urn)
+        """Refresh reads the object back (an empty id: it is gone); import, which sends only the id,
+        reads the whole object from it."""
+        resource, settings = self._resource(request.urn), self._configured()
         properties = from_struct(request.properties)
         if properties:
-            return provider_pb2.ReadResponse(
-                id=request.id, properties=request.properties, inputs=request.inputs
-            )
-        outputs, inputs = adapter.import_state(self._configured(), request.id)
-        return provider_pb2.ReadResponse(
-            id=request.id, properties=to_struct(outputs), inputs=to_struct(inputs)
-        )
+            found = resource.read(settings, request.id, properties, from_struct(request.inputs))
+        else:
+            found = resource.import_(settings, request.id)
+        if found is None:
+            return provider_pb2.ReadResponse(id="")
+        id_, outputs, inputs = found
+        return provider_pb2.ReadResponse(id=id_, properties=to_struct(outputs), inputs=to_struct(inputs))
 
 
 class EngineLogHandler(logging.Handler):
@@ -231,13 +241,21 @@ class EngineLogHandler(logging.Handler):
             self._engine.Log(engine_pb2.LogRequest(severity=severity, message=self.format(record)), timeout=5)
 
 
+def resources_for(engine_address: str | None) -> dict[str, ModelResource]:
+    """The resource types this plugin serves, by type token, sharing this run's claims."""
+    claims = Claims.for_run(engine_address)
+    return {resource.model.token: resource for resource in (ChatChannelConnection(claims),)}
+
+
 def serve(engine_address: str | None, *, port: int = 0, ready: Callable[[int], None] | None = None) -> None:
     """Serve until the engine stops the process; prints the port on stdout, as the engine expects."""
     if engine_address:
         log.addHandler(EngineLogHandler(engine_address))
         log.setLevel(logging.WARNING)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=MAX_WORKERS), options=_GRPC_OPTIONS)
-    provider_pb2_grpc.add_ResourceProviderServicer_to_server(KommoProvider(), server)
+    provider_pb2_grpc.add_ResourceProviderServicer_to_server(
+        KommoProvider(resources_for(engine_address)), server
+    )
     bound = server.add_insecure_port(f"127.0.0.1:{port}")
     server.start()
     if ready is None:

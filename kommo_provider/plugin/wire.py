@@ -1,7 +1,7 @@
 """Pulumi's property values on the wire (``google.protobuf.Struct``) to Python values and back.
 
 The engine marks a secret as an object ``{SIG: SECRET_SIG, "value": ...}`` and a value not known yet
-(during preview) as the string :data:`~kommo_provider.validation.UNKNOWN`. Secrets become
+(during preview) as the string :data:`~kommo_provider.model.UNKNOWN`. Secrets become
 :class:`Secret` here so the adapter always knows which values it must hand back as secrets; unknowns
 stay the sentinel string the core already recognizes.
 """
@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from google.protobuf import struct_pb2
+
+from ..model import Model
 
 SIG: Final = "4dabf18193072939515e22adb298388d"
 """The key that marks one of Pulumi's special objects (``pulumi.runtime.rpc._special_sig_key``)."""
@@ -42,6 +44,26 @@ def reveal(value: Any) -> Any:
 
 def is_secret(value: Any) -> bool:
     return isinstance(value, Secret)
+
+
+def holds_secret(value: Any) -> bool:
+    """Whether ``value`` is a secret or holds one anywhere inside."""
+    if isinstance(value, Secret):
+        return True
+    if isinstance(value, dict):
+        return any(holds_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(holds_secret(v) for v in value)
+    return False
+
+
+def secret_names(model: Model, props: Mapping[str, Any]) -> tuple[str, ...]:
+    """The core names of the properties that arrived as secrets (or hold one): never to be shown."""
+    return tuple(
+        field.name
+        for name, value in props.items()
+        if holds_secret(value) and (field := model.by_schema_name(name)) is not None
+    )
 
 
 def _from_value(value: struct_pb2.Value) -> Any:

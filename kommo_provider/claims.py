@@ -1,0 +1,128 @@
+"""Connections held by resources still declared in this Pulumi run, so deleting a copy never disconnects them.
+
+amojo has one connection per (channel, account): two resources that declare it share it, and the delete
+of either disconnects it for both. That happens without the user doing anything wrong: moving a stack
+from the dynamic resource to the plugin connects the new resource, then deletes the old one; so does
+renaming a resource, or dropping one of two providers that declare the same account.
+
+Every resource still declared in a run is checked (and diffed, or created) before the engine deletes
+what the program dropped. So each front-end records the connections its declared resources hold, and a
+delete that finds its connection held by another declared resource keeps it connected, removes only its
+own state and says so. The record is a folder per run, shared by every provider process of that run (the
+plugin, one per provider, and the dynamic provider): the run is named by the engine's address and the
+engine's process id, which all of them receive. Outside a Pulumi run (no engine address), nothing is
+recorded and deletes disconnect as asked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from .exceptions import ConfigurationError
+from .hosts import resolve_base_url
+
+log = logging.getLogger("kommo_provider")
+
+STALE_AFTER_SECONDS: Final = 24 * 3600
+"""Records of runs older than this are removed when a new run starts: no run lasts that long."""
+
+
+@dataclass(frozen=True)
+class ConnectionKey:
+    """One amojo connection: host, channel and account, in canonical form."""
+
+    base_url: str
+    channel_id: str
+    account_id: str
+
+    @classmethod
+    def of(cls, base_url: str, channel_id: str, account_id: str) -> ConnectionKey:
+        with contextlib.suppress(ConfigurationError, AttributeError):
+            base_url = resolve_base_url(base_url)
+        return cls(base_url, channel_id.lower(), account_id.lower())
+
+    def digest(self) -> str:
+        return hashlib.sha256(f"{self.base_url}|{self.channel_id}|{self.account_id}".encode()).hexdigest()
+
+
+class Claims:
+    """The connections this run's declared resources hold; a no-op outside a run."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+
+    @classmethod
+    def for_run(cls, engine_address: str | None) -> Claims:
+        """The record of the run whose engine listens at ``engine_address`` (``None``: no run)."""
+        if not engine_address:
+            return cls(None)
+        root = Path(tempfile.gettempdir()) / f"kommo-provider-{_user()}" / "claims"
+        name = re.sub(r"[^A-Za-z0-9.-]", "_", f"{os.getppid()}-{engine_address}")
+        folder = root / name
+        try:
+            root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _remove_stale(root, keep=name)
+            folder.mkdir(mode=0o700, exist_ok=True)
+        except OSError as exc:  # a read-only temp folder: deletes then disconnect as asked
+            log.debug("no claims folder (%s); deletes disconnect as asked", exc)
+            return cls(None)
+        return cls(folder)
+
+    @classmethod
+    def for_dynamic_provider(cls) -> Claims:
+        """The run a ``python -m pulumi.dynamic`` process serves: the engine passes its address as the
+        first argument. In any other process (a test calling provider methods), no run."""
+        main = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path()
+        if main.parts[-3:] != ("pulumi", "dynamic", "__main__.py"):
+            return cls(None)
+        return cls.for_run(engine_address_from(sys.argv[1:]))
+
+    def claim(self, key: ConnectionKey) -> None:
+        """A resource declared in this run holds ``key``."""
+        if self.folder is not None:
+            with contextlib.suppress(OSError):
+                (self.folder / key.digest()).touch()
+
+    def held(self, key: ConnectionKey) -> bool:
+        """Whether a resource declared in this run holds ``key``."""
+        return self.folder is not None and (self.folder / key.digest()).exists()
+
+    def warn_kept(self, key: ConnectionKey) -> None:
+        log.warning(
+            "not disconnecting account %s from channel %s at %s: another resource declared in this "
+            "stack holds the same connection, so only this resource's state is removed",
+            key.account_id,
+            key.channel_id,
+            key.base_url,
+        )
+
+
+def engine_address_from(args: list[str]) -> str | None:
+    """The engine's address among a plugin's arguments (flags such as ``--logflow`` aside)."""
+    return next((a for a in args if not a.startswith("-") and ":" in a), None)
+
+
+def _user() -> str:
+    try:
+        return str(os.getuid())
+    except AttributeError:  # Windows
+        return re.sub(r"[^A-Za-z0-9]", "_", os.environ.get("USERNAME", "user"))
+
+
+def _remove_stale(root: Path, keep: str) -> None:
+    cutoff = time.time() - STALE_AFTER_SECONDS
+    for entry in root.iterdir():
+        with contextlib.suppress(OSError):
+            if entry.name != keep and entry.stat().st_mtime < cutoff:
+                shutil.rmtree(entry, ignore_errors=True)

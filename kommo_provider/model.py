@@ -1,0 +1,422 @@
+"""Resources declared once: a table of fields per resource, and every rule derived from it.
+
+A :class:`Field` states a property's core and schema names, its stack-config key, its type, whether it
+is required, what a change to it does, whether it is secret or an output only, its check and its
+description. From a resource's table come ``schema.json``, validation and its messages, the name maps,
+diff planning, the state and preview shapes, and the conversions of both front-ends, as pulumi-go-provider's
+``infer`` derives them from one Go struct. Adding an optional input is one row and its check.
+
+No Pulumi types and no I/O here: the core modules declare their tables, the front-ends translate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Any, Final
+
+UNKNOWN: Final = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+"""What Pulumi sends for a value not known yet during preview (``pulumi.runtime.rpc.UNKNOWN``)."""
+
+GOT: Final = "{got}"
+"""Where a check's reason shows the value it refused; :func:`describe` fills it in, or withholds it."""
+
+SHOWN_CHARACTERS: Final = 60
+"""Longer values are cut in messages: a 1 MB title must not come back as a 1 MB error."""
+
+_SECRET_SHAPE: Final = re.compile(r"[0-9a-fA-F]{40}")
+"""What Kommo's channel secrets look like (40 hex digits, as every published example)."""
+_TOKEN_SHAPE: Final = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+"""A JWT, as Kommo's long-lived access tokens are."""
+_URL_CREDENTIALS: Final = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
+
+
+def is_unknown(value: Any) -> bool:
+    """Whether ``value`` is Pulumi's placeholder for a value not known until ``up``."""
+    return isinstance(value, str) and value == UNKNOWN
+
+
+def describe(value: Any, *, secret: bool = False) -> str:
+    """``value`` as an error message may show it: never a secret, never credentials, never at length.
+
+    A value shaped like a channel secret or an access token is withheld even when it arrives in a field
+    that is not secret: it was probably pasted into the wrong place.
+    """
+    if secret:
+        return "a secret value (not shown)"
+    if isinstance(value, str):
+        text = value.strip()
+        if _SECRET_SHAPE.fullmatch(text):
+            return "a 40-character hex string, which looks like a channel secret (not repeated here)"
+        if _TOKEN_SHAPE.search(text):
+            return "a value that looks like an access token (not repeated here)"
+        value = _URL_CREDENTIALS.sub(r"\g<scheme>***@", value)
+    shown = repr(value)
+    if len(shown) > SHOWN_CHARACTERS:
+        size = f"{len(value)} characters" if isinstance(value, str) else f"{len(shown)} characters as text"
+        shown = f"{shown[: SHOWN_CHARACTERS - 10]}... ({size})"
+    return shown
+
+
+def render(reason: str, value: Any, *, secret: bool = False) -> str:
+    """A check's reason with its ``{got}`` filled in as :func:`describe` allows."""
+    return reason.replace(GOT, describe(value, secret=secret)) if GOT in reason else reason
+
+
+class Kind(Enum):
+    """A property's type: its schema type and the Python values it accepts."""
+
+    STRING = "string"
+    BOOLEAN = "boolean"
+    INTEGER = "integer"
+    NUMBER = "number"
+    STRING_LIST = "string list"
+    INTEGER_LIST = "integer list"
+    OBJECT_LIST = "object list"
+    ANY = "any"
+
+    def schema(self) -> dict[str, Any]:
+        if self is Kind.ANY:
+            return {"$ref": "pulumi.json#/Any"}
+        items = {
+            Kind.STRING_LIST: "string",
+            Kind.INTEGER_LIST: "integer",
+            Kind.OBJECT_LIST: "object",
+        }.get(self)
+        if items is None:
+            return {"type": self.value}
+        if items == "object":
+            return {
+                "type": "array",
+                "items": {"type": "object", "additionalProperties": {"$ref": "pulumi.json#/Any"}},
+            }
+        return {"type": "array", "items": {"type": items}}
+
+    def problem(self, value: Any) -> str | None:
+        """What is wrong with the value's type, with ``{got}`` for the value; ``None`` when it fits."""
+        if self is Kind.ANY:
+            return None
+        if self is Kind.STRING:
+            return None if isinstance(value, str) else "must be a string, got {got}"
+        if self is Kind.BOOLEAN:
+            return None if isinstance(value, bool) else "must be true or false, got {got}"
+        if self in (Kind.INTEGER, Kind.NUMBER):
+            whole = self is Kind.INTEGER
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if ok and whole and not float(value).is_integer():
+                ok = False
+            return None if ok else f"must be {'a whole number' if whole else 'a number'}, got {GOT}"
+        items: dict[Kind, type | tuple[type, ...]] = {
+            Kind.STRING_LIST: str,
+            Kind.INTEGER_LIST: (int, float),
+            Kind.OBJECT_LIST: dict,
+        }
+        item = items[self]
+        if not isinstance(value, list):
+            return f"must be a list of {self.value.split()[0]}s, got {GOT}"
+        for element in value:
+            if is_unknown(element):
+                continue
+            if not isinstance(element, item) or isinstance(element, bool):
+                return f"must be a list of {self.value.split()[0]}s, got {GOT}"
+        return None
+
+
+class Change(Enum):
+    """What a different value does to the object in Kommo."""
+
+    REPLACE = "replace"
+    """A different value is a different object: create the new one, delete the old."""
+    UPDATE = "update"
+    """Applied in place."""
+    KEEP = "keep"
+    """Applied in place when given; left out, whatever Kommo has is kept and nothing is sent."""
+    NONE = "none"
+    """Never planned: computed by Kommo, or a setting of how to talk to it."""
+
+
+Check = Callable[[Any], "str | None"]
+"""A field's own rule: the reason a (well-typed) value is refused, with ``{got}`` for the value, or None."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One property of a resource, a function's result or the provider's configuration."""
+
+    name: str
+    """The core name, snake_case: the key in core dicts, and Kommo's own name where Kommo has one."""
+    kind: Kind
+    description: str
+    schema_name: str = ""
+    """The name in ``schema.json`` and every SDK; camelCase of ``name`` unless given."""
+    output_description: str = ""
+    """What the output says, where that differs from the input's description ("as Kommo answered it")."""
+    required: bool = False
+    change: Change = Change.UPDATE
+    secret: bool = False
+    output_only: bool = False
+    """Answered by Kommo or the provider, never set by a program."""
+    input_only: bool = False
+    """Taken by the program but not kept in the object's state (the plugin's channel secret)."""
+    check: Check | None = None
+    canonical: Callable[[Any], Any] | None = None
+    """The value's canonical form (lower-case UUIDs, a host as its URL): compared and stored."""
+    default: Any = None
+    """Filled in by Check when left out, and declared in the schema (``hookApiVersion: v2``)."""
+    absent: Any = None
+    """What a value left out means, for comparing (``baseUrl`` absent is Kommo's host); not in the schema."""
+    config_key: str | None = None
+    """The stack config key that stands in for a value left out, such as ``kommo:channelId``."""
+    where_from: str = ""
+    """Where a required value comes from, for "is required" messages."""
+    identity: bool = False
+    """Part of what names the object in Kommo: a replacement that keeps every identity field deletes
+    the old object first, or deleting it afterwards would undo the new one."""
+    stable: bool = False
+    """Known and unchanged through an in-place update, so previews keep it for its consumers."""
+    api: bool = False
+    """Sent to Kommo under its core name, and read back from Kommo's answer."""
+    text_in_config: bool = False
+    """Stack config holds text: the default provider may receive ``"8"`` for a number; its check reads it."""
+
+    def __post_init__(self) -> None:
+        if not self.schema_name:
+            head, *rest = self.name.split("_")
+            object.__setattr__(self, "schema_name", head + "".join(part.title() for part in rest))
+
+    def problem(self, value: Any) -> str | None:
+        """The reason ``value`` is refused (``{got}`` not filled in yet), or ``None``."""
+        if self.text_in_config and isinstance(value, str):
+            return self.check(value) if self.check else None
+        wrong_type = self.kind.problem(value)
+        if self.check is None:
+            return wrong_type
+        if wrong_type is None:
+            return self.check(value)
+        try:  # a check that says what the value should be ("a UUID string like ...") says it better
+            return self.check(value) or wrong_type
+        except (TypeError, AttributeError, ValueError):
+            return wrong_type
+
+    def canonical_value(self, value: Any) -> Any:
+        """The canonical form of a valid value; anything else (hand-edited state) comes back as it is."""
+        if value is None:
+            value = self.absent
+        if self.canonical is None or value is None or is_unknown(value):
+            return value
+        try:
+            return self.canonical(value)
+        except (TypeError, ValueError, AttributeError):
+            return value
+
+    def schema(self, *, output: bool = False) -> dict[str, Any]:
+        spec = self.kind.schema()
+        spec["description"] = (output and self.output_description) or self.description
+        if self.secret:
+            spec["secret"] = True
+        if self.default is not None and not output:
+            spec["default"] = self.default
+        return spec
+
+    def as_output(self, description: str | None = None) -> Field:
+        """This field as an output only, as when the plugin takes it from the provider's configuration."""
+        return replace(
+            self,
+            output_only=True,
+            required=False,
+            check=None,
+            description=description or self.description,
+            output_description="",
+        )
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One problem with one field. ``missing`` failures carry no reason: the front-end says how to set it."""
+
+    field: str
+    reason: str = ""
+    missing: bool = False
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a change means: fields that force a replacement, fields applied in place."""
+
+    replaces: tuple[str, ...] = ()
+    updates: tuple[str, ...] = ()
+    delete_before_replace: bool = False
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.replaces or self.updates)
+
+
+@dataclass(frozen=True)
+class Model:
+    """A resource, a function or the provider configuration: its token and its table of fields."""
+
+    token: str
+    description: str
+    fields: tuple[Field, ...]
+    id_field: str | None = None
+    """The core name whose value is the resource's id."""
+    _by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
+    _by_schema: dict[str, Field] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {f.name: f for f in self.fields})
+        object.__setattr__(self, "_by_schema", {f.schema_name: f for f in self.fields})
+        if len(self._by_name) != len(self.fields) or len(self._by_schema) != len(self.fields):
+            raise ValueError(f"{self.token}: two fields share a name")
+
+    # -- lookups -----------------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The short name, e.g. ``ChatChannelConnection``."""
+        return self.token.rpartition(":")[2]
+
+    def field(self, name: str) -> Field:
+        return self._by_name[name]
+
+    def by_schema_name(self, schema_name: str) -> Field | None:
+        return self._by_schema.get(schema_name)
+
+    @property
+    def inputs(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if not f.output_only)
+
+    @property
+    def outputs(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if not f.input_only)
+
+    def names(self, fields: Iterable[Field] | None = None) -> tuple[str, ...]:
+        return tuple(f.name for f in (self.fields if fields is None else fields))
+
+    # -- names -------------------------------------------------------------------------------------
+
+    def to_schema(self, core: Mapping[str, Any]) -> dict[str, Any]:
+        """Core names to schema names; keys the table does not declare are left out."""
+        return {self._by_name[k].schema_name: v for k, v in core.items() if k in self._by_name}
+
+    def to_core(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """Schema names to core names; keys the table does not declare are left out."""
+        return {self._by_schema[k].name: v for k, v in props.items() if k in self._by_schema}
+
+    # -- rules -------------------------------------------------------------------------------------
+
+    def validate(
+        self,
+        props: Mapping[str, Any],
+        fields: Iterable[Field] | None = None,
+        *,
+        secret: Iterable[str] = (),
+        required: Iterable[str] | None = None,
+    ) -> list[Failure]:
+        """Every problem with ``fields`` (default: the inputs) of ``props``, at most one per field.
+
+        ``secret`` names the values that arrived as secrets (a program may make any value secret):
+        those, like fields declared secret, are never shown in a reason. Unknown values wait for ``up``.
+        """
+        hidden = set(secret)
+        must = {f.name for f in self.fields if f.required} if required is None else set(required)
+        failures: list[Failure] = []
+        for f in self.inputs if fields is None else fields:
+            value = props.get(f.name)
+            if value is None or (f.secret and value == ""):
+                if f.name in must:
+                    failures.append(Failure(f.name, missing=True))
+                continue
+            if is_unknown(value):
+                continue
+            problem = f.problem(value)
+            if problem:
+                failures.append(Failure(f.name, render(problem, value, secret=f.secret or f.name in hidden)))
+        return failures
+
+    def normalize(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """Defaults filled in and canonical forms of valid values; other keys pass through."""
+        out = dict(props)
+        for f in self.fields:
+            if f.name not in out and f.default is None:
+                continue
+            value = out.get(f.name)
+            if value is None and f.default is not None and not f.output_only:
+                value = f.default
+            out[f.name] = f.canonical_value(value)
+        return out
+
+    def plan(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Plan:
+        """Compare the stored object with the desired one (both keyed by core names).
+
+        Unknown new values count as changed. A :attr:`Change.KEEP` field left out keeps what Kommo has. A
+        field the old state lacks (an imported object) counts as changed, so the next ``up`` applies the
+        program's value. Values compare in canonical form, so ``kommo`` and ``https://amojo.kommo.com``
+        or two spellings of one UUID are no change.
+        """
+
+        def changed(f: Field) -> bool:
+            new = news.get(f.name)
+            if is_unknown(new):
+                return True
+            if new is None and f.change is Change.KEEP:
+                return False
+            return bool(f.canonical_value(new) != f.canonical_value(olds.get(f.name)))
+
+        planned = [f for f in self.fields if f.change is not Change.NONE and changed(f)]
+        replaces = tuple(f.name for f in planned if f.change is Change.REPLACE)
+        updates = tuple(f.name for f in planned if f.change is not Change.REPLACE)
+        identity = [f for f in self.fields if f.identity]
+        keeps_identity = bool(identity) and not any(f.name in replaces for f in identity)
+        return Plan(replaces, updates, delete_before_replace=bool(replaces) and keeps_identity)
+
+    def preview(self, known: Mapping[str, Any], olds: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The state a create (or, with ``olds``, an in-place update) will return, with what only Kommo
+        can answer left unknown: every output not in ``known`` is unknown, except stable ones and
+        :attr:`Change.KEEP` fields left out, which keep their stored values."""
+        state: dict[str, Any] = {}
+        for f in self.outputs:
+            value = known.get(f.name)
+            if value is None and olds is not None and (f.stable or f.change is Change.KEEP):
+                value = olds.get(f.name)
+            if value is None and f.default is not None and not f.output_only:
+                value = f.default
+            state[f.name] = UNKNOWN if value is None and (f.output_only or f.change is Change.KEEP) else value
+        return state
+
+    # -- schema ------------------------------------------------------------------------------------
+
+    def schema_properties(self, fields: Iterable[Field], *, output: bool = False) -> dict[str, Any]:
+        return {f.schema_name: f.schema(output=output) for f in fields}
+
+    def resource_schema(self) -> dict[str, Any]:
+        """This resource's entry in ``schema.json``: inputs, outputs and which are required."""
+        replace_on = {f.schema_name for f in self.inputs if f.change is Change.REPLACE}
+        inputs = self.schema_properties(self.inputs)
+        for name in replace_on:
+            inputs[name]["replaceOnChanges"] = True
+        return {
+            "description": self.description,
+            "inputProperties": inputs,
+            "requiredInputs": [f.schema_name for f in self.inputs if f.required],
+            "properties": self.schema_properties(self.outputs, output=True),
+            "required": [f.schema_name for f in self.outputs if f.required or f.stable],
+        }
+
+    def function_schema(self) -> dict[str, Any]:
+        """This function's entry in ``schema.json``: its arguments and its result."""
+        inputs = self.inputs
+        return {
+            "description": self.description,
+            "inputs": {
+                "properties": self.schema_properties(inputs),
+                "required": [f.schema_name for f in inputs if f.required],
+            },
+            "outputs": {
+                "properties": self.schema_properties(self.outputs, output=True),
+                "required": [f.schema_name for f in self.outputs if f.required or f.output_only],
+            },
+        }
