@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
-from .exceptions import ChannelNotFoundError, ConfigurationError, KommoError
+from .exceptions import ChannelNotFoundError, ConfigurationError, ConnectionFailedError, KommoError
 from .hosts import DEFAULT_BASE_URL, resolve_base_url
 from .model import GOT, Change, Failure, Field, Kind, Model, Plan
 from .payloads import DEFAULT_HOOK_API_VERSION, ChannelCredentials
@@ -39,7 +39,6 @@ __all__ = [
     "CHANNEL",
     "CONNECTION",
     "DYNAMIC_CONNECTION",
-    "ConnectionFailedError",
     "account_from_scope_id",
     "connect",
     "disconnect",
@@ -208,10 +207,6 @@ DYNAMIC_CONNECTION: Final = Model(
     id_field="scope_id",
 )
 """The dynamic resource: the channel's fields are its own arguments; the secret stays in its state."""
-
-
-class ConnectionFailedError(KommoError):
-    """Connect or disconnect did not succeed; the message is one sentence without the secret."""
 
 
 def validate(props: Mapping[str, Any], *, secret: tuple[str, ...] = ()) -> list[Failure]:

@@ -4,6 +4,10 @@
 
     KommoError
     ├── ConfigurationError (also ValueError)     bad input: a field, and how to fix it
+    ├── OperationFailedError                     a resource's operation failed: one sentence for the user
+    │   ├── ConnectionFailedError                connect or disconnect did not succeed, and why
+    │   ├── KommoProviderError                   as the dynamic provider reports it
+    │   └── PluginError                          as the kommo plugin reports it
     └── ChatApiError                             a Chat API call did not succeed
         ├── SignatureRejectedError     403  wrong channel secret or clock skew
         ├── ChannelNotFoundError       404  the channel id is unknown to Kommo
@@ -45,6 +49,23 @@ class ConfigurationError(KommoError, ValueError):
 
     def reason_for(self, *, secret: bool) -> str:
         return render(self.template, self.value, secret=secret)
+
+
+class OperationFailedError(KommoError):
+    """A resource's operation did not succeed; the message is one sentence without any secret."""
+
+
+class ConnectionFailedError(OperationFailedError):
+    """Connect or disconnect did not succeed; the message says which account and why."""
+
+
+class KommoProviderError(OperationFailedError):
+    """What the dynamic provider raises for the Pulumi user: one sentence, raised ``from None`` so no
+    chained traceback buries it."""
+
+
+class PluginError(OperationFailedError):
+    """What the ``kommo`` plugin answers the engine with: one sentence, shown as the operation's error."""
 
 
 class ChatApiError(KommoError):

@@ -33,6 +33,7 @@ from . import connection
 from .claims import Claims, ConnectionKey
 from .client import ChatApiClient, client_for
 from .connection import DYNAMIC_CONNECTION
+from .exceptions import ConnectionFailedError, KommoProviderError
 from .hosts import resolve_base_url
 from .model import Failure, is_unknown
 from .payloads import ChannelCredentials
@@ -43,10 +44,6 @@ log = logging.getLogger("kommo_provider")
 SECRET_INPUTS: Final = "__secret_inputs"
 """The inputs the program made secret, which the engine hands a dynamic provider in plain text: their
 values are never shown in a message. Set by :class:`~kommo_provider.resource.KommoChatChannelConnection`."""
-
-
-class KommoProviderError(Exception):
-    """One sentence for the Pulumi user; raised ``from None`` so no chained traceback buries it."""
 
 
 def missing_reason(field: str) -> str:
@@ -187,7 +184,7 @@ class KommoChatChannelConnectionProvider(ResourceProvider):
         channel = ChannelCredentials(props["channel_id"], props["channel_secret"])
         try:
             connection.disconnect(self._client(props), channel, props["account_id"])
-        except connection.ConnectionFailedError as exc:
+        except ConnectionFailedError as exc:
             raise KommoProviderError(str(exc)) from None
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -201,7 +198,7 @@ class KommoChatChannelConnectionProvider(ResourceProvider):
             raise KommoProviderError("; ".join(f"{f.field}: {_reason(f)}" for f in failures))
         try:
             state = connection.connect(self._client(props), props)
-        except connection.ConnectionFailedError as exc:
+        except ConnectionFailedError as exc:
             raise KommoProviderError(str(exc)) from None
         del state["secret_fingerprint"]
         state["channel_secret"] = props["channel_secret"]

@@ -16,10 +16,11 @@ from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 
 from kommo_provider.emulator import EmulatorServer
+from kommo_provider.exceptions import KommoProviderError, PluginError
 from kommo_provider.plugin import config
 from kommo_provider.plugin.connection import ChatChannelConnection
 from kommo_provider.plugin.wire import Secret
-from kommo_provider.provider import KommoChatChannelConnectionProvider, KommoProviderError
+from kommo_provider.provider import KommoChatChannelConnectionProvider
 
 NL = "\n"
 SECRET_LIKE = "5f4e3d2c1b0a99887766554433221100ffeeddcc"
@@ -203,6 +204,6 @@ def test_plugin_config_names_the_key(emulator: EmulatorServer, key: str, value: 
     if key in {"maxRetries", "readTimeout", "connectTimeout", "maxRequestsPerSecond"}:
         assert f"stack config kommo:{key}" in failures[0][1]
     no_secret(failures[0][1])
-    with pytest.raises(config.PluginError):
+    with pytest.raises(PluginError):
         config.configure(news)
     assert emulator.backend.requests() == []

@@ -21,7 +21,7 @@ from kommo_provider.connection import (
     validate,
 )
 from kommo_provider.emulator import EmulatorServer
-from kommo_provider.exceptions import ConfigurationError
+from kommo_provider.exceptions import ConfigurationError, ConnectionFailedError
 from kommo_provider.model import UNKNOWN, Failure, Plan
 from kommo_provider.payloads import ChannelCredentials
 
@@ -258,7 +258,7 @@ def test_a_failed_connect_is_one_sentence_without_the_secret(
     client: ChatApiClient, emulator: EmulatorServer
 ) -> None:
     wrong = "0" * 40
-    with pytest.raises(connection.ConnectionFailedError) as info:
+    with pytest.raises(ConnectionFailedError) as info:
         connection.connect(client, valid(base_url=emulator.url, channel_secret=wrong))
     message = str(info.value)
     assert message.startswith(f"connecting account {ACCOUNT_ID} to channel {CHANNEL_ID} failed: ")
@@ -274,5 +274,5 @@ def test_disconnect_counts_an_unknown_channel_as_gone_and_raises_on_other_failur
     assert not stored(emulator, CHANNEL_ID, ACCOUNT_ID).connected
     connection.disconnect(client, ChannelCredentials(OTHER_CHANNEL, CHANNEL_SECRET), ACCOUNT_ID)  # 404
     emulator.faults.script(["500"] * 5)
-    with pytest.raises(connection.ConnectionFailedError, match="so it stays in state"):
+    with pytest.raises(ConnectionFailedError, match="so it stays in state"):
         connection.disconnect(client, ChannelCredentials(CHANNEL_ID, CHANNEL_SECRET), ACCOUNT_ID)

@@ -13,8 +13,9 @@ from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 
 from kommo_provider.emulator import EmulatorServer
-from kommo_provider.provider import KommoChatChannelConnectionProvider, KommoProviderError
+from kommo_provider.exceptions import KommoProviderError
 from kommo_provider.model import UNKNOWN
+from kommo_provider.provider import KommoChatChannelConnectionProvider
 
 ACCOUNT = "af9945ff-1490-4cad-807d-945c15d88bec"
 OTHER_ACCOUNT = "52fd2a28-d2eb-4bd8-b862-b57934927b38"

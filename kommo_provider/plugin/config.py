@@ -13,16 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..configuration import GROUPS, PROVIDER
+from ..exceptions import PluginError
 from ..hosts import resolve_base_url
 from ..model import Failure, Field, is_unknown
 from ..payloads import ChannelCredentials
 from ..settings import TransportSettings, parse_settings
 from .diffs import Diff, detailed
 from .wire import Secret, is_secret, reveal, secret_names
-
-
-class PluginError(Exception):
-    """One sentence for the user, shown by the engine as the operation's error; never the secret."""
 
 
 @dataclass(frozen=True)

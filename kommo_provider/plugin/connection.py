@@ -13,9 +13,9 @@ from .. import connection
 from ..claims import Claims, ConnectionKey
 from ..client import client_for
 from ..configuration import CHAT
-from ..exceptions import ConfigurationError
+from ..exceptions import ConfigurationError, ConnectionFailedError, PluginError
 from ..model import Model, is_unknown
-from .config import PluginError, ProviderConfig
+from .config import ProviderConfig
 from .diffs import Diff
 from .resources import ModelResource
 
@@ -71,7 +71,7 @@ class ChatChannelConnection(ModelResource):
             raise PluginError("; ".join(self._reason(f) for f in failures))
         try:
             state = connection.connect(client_for(config.base_url, config.settings), desired)
-        except connection.ConnectionFailedError as exc:
+        except ConnectionFailedError as exc:
             raise PluginError(str(exc)) from None
         return self.outputs(state, news)
 
@@ -107,7 +107,7 @@ class ChatChannelConnection(ModelResource):
             connection.disconnect(
                 client_for(base_url, config.settings), config.credentials(channel_id), account
             )
-        except connection.ConnectionFailedError as exc:
+        except ConnectionFailedError as exc:
             raise PluginError(str(exc) + _rotation_hint(config, fingerprint)) from None
 
     def read(

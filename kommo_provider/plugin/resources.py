@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ..configuration import GROUPS, PROVIDER
+from ..exceptions import PluginError
 from ..model import Failure, Model
-from .config import PluginError, ProviderConfig, how_to_set
+from .config import ProviderConfig, how_to_set
 from .diffs import Diff, diff
 from .wire import Secret, is_secret, reveal, secret_names
 

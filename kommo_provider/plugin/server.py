@@ -22,9 +22,9 @@ from google.protobuf import empty_pb2
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, plugin_pb2, provider_pb2, provider_pb2_grpc
 
 from ..claims import Claims
-from ..exceptions import KommoError
+from ..exceptions import KommoError, PluginError
 from . import config
-from .config import PluginError, ProviderConfig
+from .config import ProviderConfig
 from .connection import ChatChannelConnection
 from .diffs import Diff, DiffKind
 from .resources import ModelResource
@@ -54,13 +54,28 @@ Method = Callable[[Any, Request, grpc.ServicerContext], Response]
 
 
 def _one_sentence(method: Method[Request, Response]) -> Method[Request, Response]:
-    """Turn an expected failure into a gRPC error whose text is the adapter's sentence, nothing more."""
+    """Turn a failure into a gRPC error whose text is one sentence, nothing more.
+
+    An expected failure (a :class:`KommoError`) says what went wrong and how to fix it. Anything else is
+    a defect: its type is named, but not its message, which could carry a value from state or a secret;
+    the traceback goes to the debug log.
+    """
 
     def wrapper(self: Any, request: Request, context: grpc.ServicerContext) -> Response:
         try:
             return method(self, request, context)
-        except (PluginError, KommoError) as exc:
+        except KommoError as exc:
             context.abort(grpc.StatusCode.UNKNOWN, str(exc))
+            raise  # not reached: abort raises
+        except Exception as exc:
+            if isinstance(exc, grpc.RpcError):  # context.abort's own exception
+                raise
+            log.debug("%s failed", method.__name__, exc_info=True)
+            context.abort(
+                grpc.StatusCode.INTERNAL,
+                f"the kommo provider failed in {method.__name__} with an unexpected {type(exc).__name__}; "
+                "this is a defect of the provider, not of your program",
+            )
             raise  # not reached: abort raises
 
     wrapper.__name__ = method.__name__
