@@ -21,7 +21,11 @@ from constants import ACCOUNT_ID, CHANNEL_ID, CHANNEL_SECRET, OTHER_ACCOUNT_ID
 from kommo_provider import signing
 from kommo_provider.cli.emulator import main
 from kommo_provider.emulator import (
+    ACCESS_TOKEN_ENV,
     CHANNEL_SECRET_ENV,
+    DEMO_ACCESS_TOKEN,
+    DEMO_ACCOUNT_IDS,
+    DEMO_ACCOUNT_SUBDOMAIN,
     DEMO_CHANNEL_ID,
     DEMO_CHANNEL_SECRET,
     AmojoBackend,
@@ -30,6 +34,7 @@ from kommo_provider.emulator import (
     RateLimiter,
     RecordedRequest,
     UnknownChannelError,
+    mint_token,
 )
 
 UNKNOWN_CHANNEL_ID = "0b7e4c2d-58a1-4f39-9c6e-d2a8f1b05e47"
@@ -233,6 +238,82 @@ def test_unknown_channel_is_404_even_before_the_signature(emulator: EmulatorServ
     error = error_of(response)
     assert error["error_type"] == "CHANNEL_NOT_FOUND"
     assert UNKNOWN_CHANNEL_ID in error["error_description"]
+
+
+# UUIDs compare case-insensitively -----------------------------------------------------------------
+
+
+def test_account_id_case_does_not_make_another_connection(emulator: EmulatorServer) -> None:
+    connected = call(emulator, "connect", {"account_id": ACCOUNT_ID.upper()})
+
+    response = call(emulator, "disconnect", {"account_id": ACCOUNT_ID})
+
+    assert connected.status_code == response.status_code == 200
+    assert connected.json()["account_id"] == ACCOUNT_ID
+    assert connected.json()["scope_id"] == f"{CHANNEL_ID}_{ACCOUNT_ID}"
+    (connection,) = emulator.backend.connections(include_disconnected=True)
+    assert (connection.account_id, connection.connected) == (ACCOUNT_ID, False)
+
+
+def test_channel_id_in_upper_case_names_the_same_channel(emulator: EmulatorServer) -> None:
+    upper = CHANNEL_ID.upper()
+
+    connected = call(emulator, "connect", {"account_id": ACCOUNT_ID.upper()}, channel_id=upper)
+    disconnected = call(emulator, "disconnect", {"account_id": ACCOUNT_ID})
+
+    assert connected.status_code == disconnected.status_code == 200
+    assert connected.json()["scope_id"] == f"{CHANNEL_ID}_{ACCOUNT_ID}"
+    connection = emulator.backend.get_connection(upper, ACCOUNT_ID.upper())
+    assert connection is not None and not connection.connected
+    assert emulator.backend.channel_ids() == [CHANNEL_ID]
+
+
+def test_channel_registered_in_upper_case_is_kept_in_lower_case() -> None:
+    backend = AmojoBackend({CHANNEL_ID.upper(): CHANNEL_SECRET})
+
+    backend.connect(CHANNEL_ID, ACCOUNT_ID, "", "v2", False)
+
+    assert backend.channel_ids() == [CHANNEL_ID]
+    assert backend.channel_secret(CHANNEL_ID.upper()) == CHANNEL_SECRET
+    assert backend.disconnect(CHANNEL_ID.upper(), ACCOUNT_ID.upper()) is True
+    assert backend.connections() == []
+
+
+def test_rate_limit_bucket_ignores_the_case_of_the_channel_id(emulator: EmulatorServer) -> None:
+    emulator.faults.set_rate_limit(1)
+
+    first = call(emulator, "connect", channel_id=CHANNEL_ID)
+    second = call(emulator, "connect", channel_id=CHANNEL_ID.upper())
+
+    assert (first.status_code, second.status_code) == (200, 429)
+
+
+def test_state_file_ids_in_upper_case_load_in_lower_case(tmp_path: Path) -> None:
+    state_file = tmp_path / "state.json"
+    entry = {
+        "channel_id": CHANNEL_ID.upper(),
+        "account_id": ACCOUNT_ID.upper(),
+        "scope_id": f"{CHANNEL_ID.upper()}_{ACCOUNT_ID.upper()}",
+        "title": "t",
+        "hook_api_version": "v2",
+        "is_time_window_disabled": False,
+        "connected": True,
+    }
+    state_file.write_text(json.dumps({"version": 1, "connections": [entry]}), encoding="utf-8")
+
+    backend = AmojoBackend({CHANNEL_ID: CHANNEL_SECRET}, state_file=state_file)
+
+    (connection,) = backend.connections()
+    assert connection.scope_id == f"{CHANNEL_ID}_{ACCOUNT_ID}"
+    assert backend.disconnect(CHANNEL_ID, ACCOUNT_ID) is True
+
+
+def test_an_account_id_that_is_not_a_uuid_is_compared_exactly() -> None:
+    backend = AmojoBackend({CHANNEL_ID: CHANNEL_SECRET})
+    backend.connect(CHANNEL_ID, "Account-A", "", "v2", False)
+
+    assert backend.disconnect(CHANNEL_ID, "account-a") is False
+    assert backend.disconnect(CHANNEL_ID, "Account-A") is True
 
 
 # Signature checks (403) -------------------------------------------------------------------------
@@ -821,13 +902,16 @@ def test_main_serves_until_stopped(capsys: pytest.CaptureFixture[str]) -> None:
     try:
         line = output.strip()
         assert line.startswith("amojo emulator listening on http://127.0.0.1:")
-        assert line.endswith(f"(channels: {DEMO_CHANNEL_ID})")
+        assert line.endswith(f"(channels: {DEMO_CHANNEL_ID}; accounts: {DEMO_ACCOUNT_SUBDOMAIN})")
         url = line.split(" on ", 1)[1].split(" ", 1)[0]
         path = api_path("connect", DEMO_CHANNEL_ID)
         body = signing.encode_json({"account_id": ACCOUNT_ID})
         headers = signing.signed_headers(DEMO_CHANNEL_SECRET, "POST", path, body, datetime.now(timezone.utc))
         response = requests.post(url + path, data=body, headers=headers, timeout=5)
         assert response.status_code == 200
+        demo = {"Authorization": f"Bearer {DEMO_ACCESS_TOKEN}"}
+        account = requests.get(url + "/api/v4/account?with=amojo_id", headers=demo, timeout=5)
+        assert account.json()["amojo_id"] == DEMO_ACCOUNT_IDS[0]
     finally:
         stop.set()
         thread.join(timeout=10)
@@ -904,3 +988,103 @@ def test_main_rejects_unknown_fault_kinds(capsys: pytest.CaptureFixture[str]) ->
 
     assert excinfo.value.code == 2
     assert "explode" in capsys.readouterr().err
+
+
+def _cli_token() -> str:
+    return mint_token(
+        account_id=1,
+        integration_id=CHANNEL_ID,
+        user_id=1,
+        issued_at=0,
+        expires_at=4_102_444_800,
+        token_id="cli",
+    )
+
+
+def test_main_serves_a_rest_account_with_its_token_from_env_or_file(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from_env, from_file = (
+        _cli_token(),
+        mint_token(
+            account_id=2,
+            integration_id=CHANNEL_ID,
+            user_id=1,
+            issued_at=0,
+            expires_at=4_102_444_800,
+            token_id="f",
+        ),
+    )
+    token_file = tmp_path / "token"
+    token_file.write_text(from_file + "\n", encoding="utf-8")
+    monkeypatch.setenv(ACCESS_TOKEN_ENV, from_env)
+    argv = [
+        "--port",
+        "0",
+        "--account",
+        f"acme:{ACCOUNT_ID.upper()}",
+        "--account",
+        f"globex:{OTHER_ACCOUNT_ID}:@{token_file}",
+    ]
+
+    thread, stop, result, output = run_main(argv, capsys)
+    try:
+        url = output.split(" on ", 1)[1].split(" ", 1)[0]
+        seen = {
+            token: requests.get(
+                url + "/api/v4/account?with=amojo_id", headers={"Authorization": f"Bearer {token}"}, timeout=5
+            ).json()
+            for token in (from_env, from_file)
+        }
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+    assert "(channels: none; accounts: acme, globex)" in output
+    assert (seen[from_env]["subdomain"], seen[from_env]["amojo_id"]) == ("acme", ACCOUNT_ID)
+    assert (seen[from_file]["subdomain"], seen[from_file]["amojo_id"]) == ("globex", OTHER_ACCOUNT_ID)
+    assert from_env not in output and from_file not in output
+    assert result == [0]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (f"acme:{ACCOUNT_ID}:TOKEN", "cannot be given on the command line"),
+        ("acme", "SUBDOMAIN:AMOJO_ID"),
+        ("acme:not-a-uuid", "amojo_id must be a UUID"),
+    ],
+    ids=["literal-token", "no-amojo-id", "bad-amojo-id"],
+)
+def test_main_refuses_a_bad_account_without_echoing_a_token(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, spec: str, message: str
+) -> None:
+    token = _cli_token()
+    monkeypatch.setenv(ACCESS_TOKEN_ENV, token)
+
+    with pytest.raises(SystemExit) as excinfo:
+        main(["--port", "0", "--account", spec.replace("TOKEN", token)])
+
+    assert excinfo.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert token not in err
+
+
+@pytest.mark.parametrize("env_value", [None, "not-a-jwt"], ids=["unset", "not-a-jwt"])
+def test_main_needs_a_jwt_shaped_token_for_an_account(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, env_value: str | None
+) -> None:
+    if env_value is None:
+        monkeypatch.delenv(ACCESS_TOKEN_ENV, raising=False)
+    else:
+        monkeypatch.setenv(ACCESS_TOKEN_ENV, env_value)
+
+    with pytest.raises(SystemExit) as excinfo:
+        main(["--port", "0", "--account", f"acme:{ACCOUNT_ID}"])
+
+    assert excinfo.value.code == 2
+    err = capsys.readouterr().err
+    assert "--account acme" in err
+    assert (ACCESS_TOKEN_ENV if env_value is None else "JWT") in err
+    assert "not-a-jwt" not in err

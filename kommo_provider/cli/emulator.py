@@ -83,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--rate-limit",
         type=argtypes.requests_per_second,
         metavar="N",
-        help="answer 429 above N requests/s per channel",
+        help="answer 429 above N requests/s per channel (amojo) and per account (REST; Kommo's is 7)",
     )
     parser.add_argument(
         "--fault-rate", type=argtypes.fraction, default=0.0, metavar="R", help="fail this fraction (0..1)"

@@ -1,47 +1,102 @@
-"""An amojo (Kommo Chat API) emulator for connect/disconnect, laid out like a moto service.
+"""A Kommo emulator, laid out like a moto service: amojo connect/disconnect and REST API v4 objects.
 
-``models`` holds state, ``responses`` the HTTP behaviour, ``urls`` the routes, ``faults`` the
-injected failures, and ``server`` the loopback HTTP server; its command line is ``kommo-chat emulator``
-(:mod:`kommo_provider.cli.emulator`).
+``amojo/`` is the Chat API and ``rest/`` the REST API v4 (each with ``models`` for state,
+``responses`` for the HTTP operations, ``urls`` for routes), ``admin/`` the unsigned control routes,
+``faults`` the injected failures, ``app`` the WSGI app that ties them together, and ``server`` the
+loopback werkzeug server; its command line is ``kommo-chat emulator`` (:mod:`kommo_provider.cli.emulator`).
 
-The ``DEMO_*`` constants are public on purpose, like moto's fake AWS credentials: the demo secret
-only opens this emulator and is not a real channel secret, nor any secret printed in Kommo's docs.
+The ``DEMO_*`` constants are public on purpose, like moto's fake AWS credentials: the demo secret and
+the demo token only open this emulator and are not real credentials, nor any printed in Kommo's docs.
 """
 
 from __future__ import annotations
 
-from kommo_provider.emulator.faults import FAULT_KINDS, FaultPlan, RateLimiter
-from kommo_provider.emulator.models import (
+try:
+    import werkzeug  # noqa: F401  (the server's HTTP layer; an optional dependency of the package)
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError("the Kommo emulator needs werkzeug: pip install 'kommo-provider[emulator]'") from exc
+
+from kommo_provider.emulator.amojo import (
     DEFAULT_CHANNEL_NAME,
     AmojoBackend,
     Connection,
-    RecordedRequest,
     UnknownChannelError,
 )
-from kommo_provider.emulator.server import (
+from kommo_provider.emulator.demo import (
+    ACCESS_TOKEN_ENV,
     CHANNEL_SECRET_ENV,
+    DEMO_ACCESS_TOKEN,
+    DEMO_ACCOUNT,
     DEMO_ACCOUNT_IDS,
+    DEMO_ACCOUNT_SUBDOMAIN,
     DEMO_BASE_URL,
     DEMO_CHANNEL_ID,
     DEMO_CHANNEL_SECRET,
+    DEMO_INTEGRATION_ID,
+    DEMO_PIPELINES,
     DEMO_PORT,
-    EmulatorServer,
+    DEMO_REST_ACCOUNT_ID,
 )
+from kommo_provider.emulator.faults import FAULT_KINDS, FaultPlan, RateLimiter
+from kommo_provider.emulator.ids import canonical_id
+from kommo_provider.emulator.requestlog import RecordedRequest, RequestLog
+from kommo_provider.emulator.rest import (
+    DEFAULT_INTEGRATION_ID,
+    EVENT_CODES,
+    MAX_SOURCES_PER_INTEGRATION,
+    Account,
+    AccountSpec,
+    Grant,
+    Pipeline,
+    RestBackend,
+    Source,
+    Status,
+    UnknownObjectError,
+    Webhook,
+    mint_token,
+    token_claims,
+    token_expiry,
+)
+from kommo_provider.emulator.server import EmulatorServer
 
 __all__ = [
+    "ACCESS_TOKEN_ENV",
     "CHANNEL_SECRET_ENV",
     "DEFAULT_CHANNEL_NAME",
+    "DEFAULT_INTEGRATION_ID",
+    "DEMO_ACCESS_TOKEN",
+    "DEMO_ACCOUNT",
     "DEMO_ACCOUNT_IDS",
+    "DEMO_ACCOUNT_SUBDOMAIN",
     "DEMO_BASE_URL",
     "DEMO_CHANNEL_ID",
     "DEMO_CHANNEL_SECRET",
+    "DEMO_INTEGRATION_ID",
+    "DEMO_PIPELINES",
     "DEMO_PORT",
+    "DEMO_REST_ACCOUNT_ID",
+    "EVENT_CODES",
     "FAULT_KINDS",
+    "MAX_SOURCES_PER_INTEGRATION",
+    "Account",
+    "AccountSpec",
     "AmojoBackend",
     "Connection",
     "EmulatorServer",
     "FaultPlan",
+    "Grant",
+    "Pipeline",
     "RateLimiter",
     "RecordedRequest",
+    "RequestLog",
+    "RestBackend",
+    "Source",
+    "Status",
     "UnknownChannelError",
+    "UnknownObjectError",
+    "Webhook",
+    "canonical_id",
+    "mint_token",
+    "token_claims",
+    "token_expiry",
 ]

@@ -12,6 +12,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 FAULT_KINDS: Final = ("429", "500", "503", "delay", "reset", "garbage", "ok")
@@ -177,3 +178,12 @@ class FaultPlan:
                 "rate_limit": self.rate_limiter.per_second,
                 "clock_offset_seconds": self.clock_offset_seconds,
             }
+
+
+def skewed_clock(clock: Callable[[], datetime], faults: FaultPlan) -> Callable[[], datetime]:
+    """The emulator clock: ``clock()`` (aware UTC) shifted by ``faults.clock_offset_seconds``."""
+
+    def now() -> datetime:
+        return clock() + timedelta(seconds=faults.clock_offset_seconds)
+
+    return now

@@ -1,4 +1,4 @@
-"""State of the amojo emulator: channels, connections and the request log; no HTTP here.
+"""State of the amojo emulator: channels and connections; no HTTP here.
 
 Like a moto ``models.py``, this module never sees a request: :class:`AmojoBackend` takes typed
 arguments, returns model objects with ``to_dict()``, and guards everything with one lock because
@@ -12,17 +12,16 @@ import json
 import os
 import tempfile
 import threading
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
+from kommo_provider.emulator.ids import canonical_id
+from kommo_provider.emulator.requestlog import RecordedRequest, RequestLog
+
 DEFAULT_CHANNEL_NAME: Final = "Emulated channel"
 """Title a connection gets when connect sends no title or ``""`` (amoCRM: "defaults to the channel name")."""
-
-REQUEST_LOG_SIZE: Final = 10_000
-"""Requests kept in the log; older ones fall off so a long-running demo server cannot grow forever."""
 
 STATE_FILE_VERSION: Final = 1
 
@@ -52,34 +51,6 @@ class Connection:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One API request as the emulator received it, with the status it got and any injected fault.
-
-    ``status`` is 0 when a ``reset`` fault closed the connection without any answer.
-    """
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: str
-    status: int
-    fault: str | None
-    received_at: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dict (used by the admin state route)."""
-        return {
-            "method": self.method,
-            "path": self.path,
-            "headers": dict(self.headers),
-            "body": self.body,
-            "status": self.status,
-            "fault": self.fault,
-            "received_at": self.received_at,
-        }
-
-
 @dataclass
 class _Channel:
     secret: str
@@ -87,10 +58,11 @@ class _Channel:
 
 
 class AmojoBackend:
-    """Holds the channels, their connections to accounts, and a log of the API requests received.
+    """Holds the channels and their connections to accounts; API requests go to its request log.
 
     Emulated: ``connect`` and ``disconnect`` of a custom chat channel, with scope ids of the form
-    ``<channel_id>_<account_id>`` as every Kommo example shows.
+    ``<channel_id>_<account_id>`` as every Kommo example shows. Channel and account ids that are
+    UUIDs compare case-insensitively and are kept (and put in scope ids) in lower case.
 
     Not emulated (the emulator answers 404 for their routes or has no notion of them):
 
@@ -110,17 +82,22 @@ class AmojoBackend:
         self,
         channels: Mapping[str, str] | None = None,
         state_file: str | os.PathLike[str] | None = None,
+        request_log: RequestLog | None = None,
     ) -> None:
-        """Start with ``channels`` ({channel_id: secret}) and the connections ``state_file`` holds."""
+        """Start with ``channels`` ({channel_id: secret}) and the connections ``state_file`` holds.
+
+        ``request_log`` is the log the emulator's HTTP app writes to (shared with the REST API), so
+        :meth:`requests` shows every API request the server received.
+        """
         self._lock = threading.Lock()
         self._channels: dict[str, _Channel] = {}
         self._connections: dict[tuple[str, str], Connection] = {}
-        self._requests: deque[RecordedRequest] = deque(maxlen=REQUEST_LOG_SIZE)
+        self.request_log = request_log if request_log is not None else RequestLog()
         self._state_file = Path(state_file) if state_file is not None else None
         if self._state_file is not None:
             self._load(self._state_file)
         for channel_id, secret in (channels or {}).items():
-            self._channels[channel_id] = _Channel(secret=secret, name=DEFAULT_CHANNEL_NAME)
+            self._channels[canonical_id(channel_id)] = _Channel(secret=secret, name=DEFAULT_CHANNEL_NAME)
         if channels and self._state_file is not None:
             with self._lock:
                 self._save_locked()
@@ -134,25 +111,25 @@ class AmojoBackend:
         if not secret:
             raise ValueError("secret must not be empty")
         with self._lock:
-            self._channels[channel_id] = _Channel(secret=secret, name=name)
+            self._channels[canonical_id(channel_id)] = _Channel(secret=secret, name=name)
             self._save_locked()
 
     def remove_channel(self, channel_id: str) -> None:
         """Forget a channel, as Kommo does when a channel is withdrawn: its calls then answer 404."""
         with self._lock:
-            self._channels.pop(channel_id, None)
+            self._channels.pop(canonical_id(channel_id), None)
             self._save_locked()
 
     def channel_secret(self, channel_id: str) -> str | None:
         """The channel's HMAC key, or ``None`` if the channel is unknown (amojo answers 404)."""
         with self._lock:
-            channel = self._channels.get(channel_id)
+            channel = self._channels.get(canonical_id(channel_id))
             return channel.secret if channel is not None else None
 
     def channel_name(self, channel_id: str) -> str | None:
         """The channel's display name, used as the title when connect sends none."""
         with self._lock:
-            channel = self._channels.get(channel_id)
+            channel = self._channels.get(canonical_id(channel_id))
             return channel.name if channel is not None else None
 
     def channel_ids(self) -> list[str]:
@@ -179,6 +156,7 @@ class AmojoBackend:
 
         Not emulated: any effect on webhooks, and any check that the account exists.
         """
+        channel_id, account_id = canonical_id(channel_id), canonical_id(account_id)
         with self._lock:
             channel = self._channels.get(channel_id)
             if channel is None:
@@ -202,6 +180,7 @@ class AmojoBackend:
         Disconnecting an account that is not connected is not an error: the emulator answers 200,
         which keeps ``pulumi destroy`` idempotent. (What the live service does here is undocumented.)
         """
+        channel_id, account_id = canonical_id(channel_id), canonical_id(account_id)
         with self._lock:
             if channel_id not in self._channels:
                 raise UnknownChannelError(channel_id)
@@ -219,28 +198,27 @@ class AmojoBackend:
 
     def get_connection(self, channel_id: str, account_id: str) -> Connection | None:
         """A copy of one connection (connected or not), or ``None`` if connect never happened."""
+        key = (canonical_id(channel_id), canonical_id(account_id))
         with self._lock:
-            connection = self._connections.get((channel_id, account_id))
+            connection = self._connections.get(key)
             return replace(connection) if connection is not None else None
 
     # Request log --------------------------------------------------------------------------------
 
     def record(self, request: RecordedRequest) -> None:
         """Append to the request log (bounded: the oldest entries fall off)."""
-        with self._lock:
-            self._requests.append(request)
+        self.request_log.record(request)
 
     def requests(self) -> list[RecordedRequest]:
-        """The logged requests, oldest first."""
-        with self._lock:
-            return list(self._requests)
+        """The logged requests (amojo and REST), oldest first."""
+        return self.request_log.requests()
 
     def reset(self) -> None:
         """Forget connections and the request log, keep the channels (tests call this between cases)."""
         with self._lock:
             self._connections.clear()
-            self._requests.clear()
             self._save_locked()
+        self.request_log.clear()
 
     # State file ---------------------------------------------------------------------------------
 
@@ -259,10 +237,12 @@ class AmojoBackend:
             if not isinstance(data, dict):
                 raise ValueError("top level is not a JSON object")
             for item in list(data.get("connections", [])):
+                channel_id = canonical_id(str(item["channel_id"]))
+                account_id = canonical_id(str(item["account_id"]))
                 connection = Connection(
-                    channel_id=str(item["channel_id"]),
-                    account_id=str(item["account_id"]),
-                    scope_id=str(item["scope_id"]),
+                    channel_id=channel_id,
+                    account_id=account_id,
+                    scope_id=f"{channel_id}_{account_id}",
                     title=str(item["title"]),
                     hook_api_version=str(item["hook_api_version"]),
                     is_time_window_disabled=bool(item["is_time_window_disabled"]),
