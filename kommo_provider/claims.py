@@ -9,9 +9,9 @@ Every resource still declared in a run is checked (and diffed, or created) befor
 what the program dropped. So each front-end records the connections its declared resources hold, and a
 delete that finds its connection held by another declared resource keeps it connected, removes only its
 own state and says so. The record is a folder per run, shared by every provider process of that run (the
-plugin, one per provider, and the dynamic provider): the run is named by the engine's address and the
-engine's process id, which all of them receive. Outside a Pulumi run (no engine address), nothing is
-recorded and deletes disconnect as asked.
+plugin, one per provider, and the dynamic provider): the run is named by what the engine hands every
+plugin it starts for that run (its own address, which port it was given, the backend and the project).
+Outside a Pulumi run (no engine address), nothing is recorded and deletes disconnect as asked.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class Claims:
         if not engine_address:
             return cls(None)
         root = Path(tempfile.gettempdir()) / f"kommo-provider-{_user()}" / "claims"
-        name = re.sub(r"[^A-Za-z0-9.-]", "_", f"{os.getppid()}-{engine_address}")
+        name = _run_name(engine_address)
         folder = root / name
         try:
             root.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -111,6 +111,17 @@ class Claims:
 def engine_address_from(args: list[str]) -> str | None:
     """The engine's address among a plugin's arguments (flags such as ``--logflow`` aside)."""
     return next((a for a in args if not a.startswith("-") and ":" in a), None)
+
+
+RUN_VARIABLES: Final = ("PULUMI_LOG_OTLP_ENDPOINT", "PULUMI_BACKEND_URL", "PULUMI_PROJECT", "PULUMI_STACK")
+"""What the engine sets alike for every plugin of one run. The engine's address alone is a port that a
+later run may be given again; with these, two runs share a name only on one backend and project, with
+both of the engine's random ports the same."""
+
+
+def _run_name(engine_address: str) -> str:
+    parts = [engine_address, *(os.environ.get(v, "") for v in RUN_VARIABLES)]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
 def _user() -> str:

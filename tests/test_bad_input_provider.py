@@ -15,8 +15,11 @@ from constants import ACCOUNT_ID, CHANNEL_ID, CHANNEL_SECRET
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 
+from kommo_provider.configuration import PROVIDER
+from kommo_provider.connection import CONNECTION, DYNAMIC_CONNECTION
 from kommo_provider.emulator import EmulatorServer
 from kommo_provider.exceptions import KommoProviderError, PluginError
+from kommo_provider.model import Kind
 from kommo_provider.plugin import config
 from kommo_provider.plugin.connection import ChatChannelConnection
 from kommo_provider.plugin.wire import Secret
@@ -207,3 +210,78 @@ def test_plugin_config_names_the_key(emulator: EmulatorServer, key: str, value: 
     with pytest.raises(PluginError):
         config.configure(news)
     assert emulator.backend.requests() == []
+
+
+# -- values that must never come back: secrets, credentials, megabytes -------------------------------
+
+PROGRAM_SECRET = "my-s3cret"
+"""What a program marked secret (``fn::secret``, ``pulumi.secret()``): never in a message."""
+MEGABYTE = "x" * 1_000_000
+CREDENTIALS_URL = "https://admin:pa55w0rd@amojo.kommo.com/v2"
+MAX_MESSAGE = 400
+"""A few hundred characters: what a person reads in a preview's failure."""
+
+
+def quiet(text: str) -> None:
+    """Nothing to hide is in ``text``, and it is short enough to read."""
+    no_secret(text)
+    assert PROGRAM_SECRET not in text and "pa55w0rd" not in text and "x" * 100 not in text, text[:200]
+    assert len(text) <= MAX_MESSAGE, f"{len(text)} characters"
+
+
+def _plugin_values(prop: str) -> list[Any]:
+    wrong = {"isTimeWindowDisabled": "not-a-bool", "reconnectTriggers": [PROGRAM_SECRET, 1]}
+    return [Secret(wrong.get(prop, PROGRAM_SECRET)), MEGABYTE, CREDENTIALS_URL, Secret(CREDENTIALS_URL)]
+
+
+PLUGIN_FIELDS = [f.schema_name for f in CONNECTION.inputs]
+CONFIG_FIELDS = [f.schema_name for f in PROVIDER.fields if not f.secret]
+
+
+@pytest.mark.parametrize("prop", PLUGIN_FIELDS)
+def test_plugin_check_never_shows_a_secret_credentials_or_a_megabyte(
+    emulator: EmulatorServer, prop: str
+) -> None:
+    for value in _plugin_values(prop):
+        news: dict[str, Any] = {"accountId": ACCOUNT_ID, prop: value}
+        _, failures = ChatChannelConnection().check(None, news)
+        for _, reason in failures:
+            quiet(reason)
+    assert emulator.backend.requests() == []
+
+
+@pytest.mark.parametrize("key", CONFIG_FIELDS)
+def test_plugin_config_never_shows_a_secret_credentials_or_a_megabyte(
+    emulator: EmulatorServer, key: str
+) -> None:
+    for value in [Secret(PROGRAM_SECRET), Secret(-7), MEGABYTE, CREDENTIALS_URL, Secret(CREDENTIALS_URL)]:
+        news: dict[str, Any] = {"channelId": CHANNEL_ID, "channelSecret": Secret(CHANNEL_SECRET), key: value}
+        _, failures = config.check_config(news)
+        assert failures, f"{key}={str(value)[:40]} was accepted"
+        for _, reason in failures:
+            quiet(reason)
+        with pytest.raises(PluginError) as info:
+            config.configure(news)
+        quiet(str(info.value))
+    assert emulator.backend.requests() == []
+
+
+@pytest.mark.parametrize("field", [f.name for f in DYNAMIC_CONNECTION.inputs if f.kind is not Kind.ANY])
+def test_dynamic_check_never_shows_what_the_program_made_secret(emulator: EmulatorServer, field: str) -> None:
+    """The engine hands the dynamic provider secrets in plain text; the resource names them alongside."""
+    for value in [PROGRAM_SECRET, f"{PROGRAM_SECRET}\n", 12345, CREDENTIALS_URL]:
+        props = dynamic_inputs(emulator, **{field: value}, __secret_inputs=[field])
+        for failure in dynamic().check({}, props).failures:
+            quiet(failure.reason)
+            assert "12345" not in failure.reason
+        for failure in dynamic().check({}, dynamic_inputs(emulator, **{field: MEGABYTE})).failures:
+            quiet(failure.reason)
+    assert emulator.backend.requests() == []
+
+
+def test_a_long_import_id_is_cut_in_the_message() -> None:
+    connection = ChatChannelConnection()
+    settings = config.configure({"channelId": CHANNEL_ID, "channelSecret": Secret(CHANNEL_SECRET)})
+    with pytest.raises(PluginError) as info:
+        connection.import_(settings, "y" * 10_000)
+    assert len(str(info.value)) <= 2 * MAX_MESSAGE and "y" * 100 not in str(info.value)

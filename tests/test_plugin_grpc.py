@@ -293,3 +293,74 @@ def test_an_unconfigured_provider_says_so() -> None:
     with PluginProcess() as fresh, pytest.raises(grpc.RpcError) as info:
         fresh.create({"accountId": ACCOUNT_ID})
     assert details(info) == "the kommo provider was used before it was configured"
+
+
+# -- what broke when the plugin was tried as its users would -----------------------------------------
+
+
+def test_a_value_the_program_made_secret_never_comes_back_in_a_failure(configured: PluginProcess) -> None:
+    _, failures = configured.check(
+        {"accountId": Secret("not-an-id-s3cret"), "hookApiVersion": Secret("my-s3cret")}
+    )
+    assert sorted(p for p, _ in failures) == ["accountId", "hookApiVersion"]
+    assert all("s3cret" not in reason for _, reason in failures)
+    _, failures = configured.check({"accountId": ACCOUNT_ID, "title": "t" * 1_000_000})
+    [(prop, reason)] = failures
+    assert prop == "title" and "at most 255 characters" in reason and len(reason) < 200
+
+
+def test_unknown_provider_inputs_during_a_preview(plugin: PluginProcess, emulator: EmulatorServer) -> None:
+    """A provider fed another resource's output: the preview goes on, the real check comes at up."""
+    inputs, failures = plugin.check_config(config(emulator, baseUrl=UNKNOWN, channelId=UNKNOWN))
+    assert failures == []
+    plugin.configure(inputs)
+    try:
+        news, failures = plugin.check({"accountId": ACCOUNT_ID})
+        assert failures == []
+        _, preview = plugin.create(news, preview=True)
+        assert (
+            preview["baseUrl"] == UNKNOWN
+            and preview["channelId"] == UNKNOWN
+            and preview["scopeId"] == UNKNOWN
+        )
+        assert emulator.backend.requests() == []
+    finally:
+        plugin.configure(config(emulator))
+
+
+def test_a_disconnect_refused_after_a_rotation_that_did_not_finish_says_what_to_run(
+    plugin: PluginProcess, emulator: EmulatorServer
+) -> None:
+    plugin.configure(config(emulator))
+    news = {"accountId": ACCOUNT_ID, "hookApiVersion": "v2"}
+    id_, outs = plugin.create(news)
+    refused = "b" * 40  # Kommo does not know it: the rotation failed, yet the provider's state holds it
+    with PluginProcess() as destroy_run:
+        destroy_run.configure(config(emulator, channelSecret=Secret(refused)))
+        with pytest.raises(grpc.RpcError) as info:
+            destroy_run.delete(id_, outs)
+    text = details(info)
+    assert "another channelSecret than the provider's" in text and "run `pulumi up`" in text
+    assert refused not in text and CHANNEL_SECRET not in text and "\n" not in text
+    assert stored(emulator, CHANNEL_ID, ACCOUNT_ID).connected
+
+
+@pytest.mark.parametrize("value", [5, True, ["x"], {"a": 1}])
+def test_diff_against_hand_edited_state_plans_instead_of_failing(
+    configured: PluginProcess, emulator: EmulatorServer, value: Any
+) -> None:
+    id_, outs = configured.create({"accountId": ACCOUNT_ID, "hookApiVersion": "v2"})
+    diff = configured.diff(id_, {**outs, "baseUrl": value}, {"accountId": ACCOUNT_ID, "hookApiVersion": "v2"})
+    assert list(diff.replaces) == ["baseUrl"]
+
+
+def test_an_account_id_in_another_case_is_no_change(
+    configured: PluginProcess, emulator: EmulatorServer
+) -> None:
+    scope_id = f"{CHANNEL_ID}_{ACCOUNT_ID.upper()}"
+    id_, outs, inputs = configured.read(scope_id)  # `pulumi import` with the id as typed
+    assert id_ == f"{CHANNEL_ID}_{ACCOUNT_ID}" and outs["accountId"] == inputs["accountId"] == ACCOUNT_ID
+    news, _ = configured.check({"accountId": ACCOUNT_ID.upper(), "hookApiVersion": "v2"})
+    assert news["accountId"] == ACCOUNT_ID
+    diff = configured.diff(id_, {**outs, "accountId": ACCOUNT_ID.upper()}, news)
+    assert list(diff.replaces) == []
