@@ -1,37 +1,31 @@
-"""The Chat API client: signed connect/disconnect over a retrying ``requests.Session``.
+"""The Chat API client: signed connect/disconnect to amojo.
 
-Transport policy in one place: urllib3 ``Retry`` for connection errors, read timeouts, 429 (with
-``Retry-After``) and 5xx; a pacer that keeps a process under a request rate; and the translation of
-every HTTP status and transport failure into :mod:`kommo_provider.exceptions`.
+Transport (sessions, retries, pacing, timeouts) is :mod:`kommo_provider.transport`; this module adds the
+signature and the translation of amojo's statuses into :mod:`kommo_provider.exceptions`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
-import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Final
 from urllib.parse import quote
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from . import signing
 from .auth import KommoSignatureAuth, utc_now
 from .exceptions import (
+    ApiError,
     ChannelNotFoundError,
-    ChatApiError,
     InvalidRequestError,
     RateLimitedError,
     ServerError,
     SignatureRejectedError,
-    TransportError,
     UnexpectedResponseError,
 )
 from .hosts import resolve_base_url
@@ -40,84 +34,16 @@ from .settings import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_REQUESTS_PER_SECOND,
     DEFAULT_READ_TIMEOUT,
-    DEFAULT_RETRIES,
     TransportSettings,
 )
+from .transport import HttpTransport, default_retry, snippet
 
-__all__ = [
-    "API_PREFIX",
-    "BoundedRetry",
-    "ChatApiClient",
-    "RequestPacer",
-    "client_for",
-    "default_retry",
-]
+__all__ = ["API_PREFIX", "ChatApiClient", "client_for"]
 
 log = logging.getLogger("kommo_provider")
 
 API_PREFIX: Final = "/v2/origin/custom"
-MAX_RETRY_AFTER_SECONDS: Final = 30.0
 CLOCK_SKEW_REPORT_SECONDS: Final = 60.0
-
-
-class BoundedRetry(Retry):
-    """urllib3 ``Retry`` whose honoured ``Retry-After`` is capped.
-
-    A retry re-sends the same signed headers, and the signature dies 15 minutes after its Date, so
-    no single wait may be long: with the defaults the worst case (8 retries of at most 30 s each,
-    plus their timeouts) stays far inside that window.
-    """
-
-    def get_retry_after(self, response: Any) -> float | None:
-        value = super().get_retry_after(response)
-        return None if value is None else min(value, MAX_RETRY_AFTER_SECONDS)
-
-
-
-def default_retry(total: int = DEFAULT_RETRIES) -> Retry:
-    """The retry policy: connection errors, read timeouts, 429 and 5xx, for POST and DELETE.
-
-    Retrying POST/DELETE is safe here because connect and disconnect are idempotent on amojo: a
-    repeated connect returns the same scope_id, a repeated disconnect answers 200.
-    """
-    return BoundedRetry(
-        total=total,
-        connect=total,
-        read=total,
-        status=total,
-        other=0,
-        backoff_factor=0.25,
-        backoff_max=8.0,
-        status_forcelist=(429, 500, 502, 503, 504),
-        allowed_methods=frozenset({"POST", "DELETE"}),
-        respect_retry_after_header=True,
-        raise_on_status=False,
-        raise_on_redirect=False,
-        redirect=0,
-    )
-
-
-class RequestPacer:
-    """Spaces request starts at least ``1/per_second`` apart, across all threads of a process.
-
-    amojo throttles with 429s; waiting before sending keeps a large ``pulumi up`` under the limit
-    instead of paying a ``Retry-After`` sleep per rejected request.
-    """
-
-    def __init__(self, per_second: float | None) -> None:
-        self.interval = 1.0 / per_second if per_second and per_second > 0 else 0.0
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        if not self.interval:
-            return
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        if slot > now:
-            time.sleep(slot - now)
 
 
 class ChatApiClient:
@@ -146,15 +72,15 @@ class ChatApiClient:
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.base_url = resolve_base_url(base_url, allow_insecure=allow_insecure_http)
-        self.timeout = (connect_timeout, read_timeout)
-        if retry is None:
-            retry = default_retry()
-        elif isinstance(retry, int):
-            retry = default_retry(retry)
-        self.retry = retry
-        self.pacer = RequestPacer(max_requests_per_second)
+        if not isinstance(retry, Retry):
+            retry = default_retry() if retry is None else default_retry(retry)
+        settings = TransportSettings(
+            max_requests_per_second=max_requests_per_second or 0,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+        )
+        self.transport = HttpTransport(self.base_url, retry=retry, settings=settings)
         self.clock = clock
-        self._local = threading.local()
 
     def __repr__(self) -> str:
         return f"ChatApiClient({self.base_url!r})"
@@ -178,7 +104,7 @@ class ChatApiClient:
                 status=response.status_code,
                 method="POST",
                 path=self._path(channel, "connect"),
-                details=_snippet(response),
+                details=snippet(response),
             ) from exc
         return ConnectResult.from_json(data, sent=request)
 
@@ -188,19 +114,6 @@ class ChatApiClient:
 
     # -- transport --------------------------------------------------------------------------
 
-    def session(self) -> requests.Session:
-        """This thread's session, created on first use with the retry adapter mounted."""
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            adapter = HTTPAdapter(max_retries=self.retry, pool_connections=1, pool_maxsize=4)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-            session.headers["User-Agent"] = "kommo-provider"
-            _read_environment_once(session, self.base_url)
-            self._local.session = session
-        return session
-
     def _path(self, channel: ChannelCredentials, operation: str) -> str:
         return f"{API_PREFIX}/{quote(channel.channel_id, safe='')}/{operation}"
 
@@ -208,50 +121,22 @@ class ChatApiClient:
         self, method: str, channel: ChannelCredentials, operation: str, payload: dict[str, Any]
     ) -> requests.Response:
         path = self._path(channel, operation)
-        body = signing.encode_json(payload)
-        auth = KommoSignatureAuth(channel.secret, self.clock)
-        self.pacer.wait()
-        started = time.monotonic()
-        try:
-            response = self.session().request(
-                method,
-                self.base_url + path,
-                data=body,
-                auth=auth,
-                timeout=self.timeout,
-                headers={"Content-Type": signing.CONTENT_TYPE_JSON},
-            )
-        except requests.RequestException as exc:
-            log.debug(
-                "%s %s -> %s after %.1f ms",
-                method,
-                path,
-                type(exc).__name__,
-                (time.monotonic() - started) * 1000,
-            )
-            raise self._transport_error(exc, method, path) from exc
-        log.debug(
-            "%s %s -> %s in %.1f ms", method, path, response.status_code, (time.monotonic() - started) * 1000
+        response = self.transport.send(
+            method,
+            path,
+            data=signing.encode_json(payload),
+            auth=KommoSignatureAuth(channel.secret, self.clock),
+            headers={"Content-Type": signing.CONTENT_TYPE_JSON},
         )
         if response.status_code == 200:
             return response
         raise self._error(response, method, path, channel)
 
-    def _transport_error(self, exc: requests.RequestException, method: str, path: str) -> TransportError:
-        # After the last retry, urllib3 wraps a read timeout in MaxRetryError -> ConnectionError.
-        if isinstance(exc, requests.Timeout) or isinstance(_innermost(exc), (TimeoutError, ReadTimeoutError)):
-            return TransportError(
-                f"no answer from {self.base_url} within {self.timeout[1]:g} s after retries",
-                method=method,
-                path=path,
-            )
-        return TransportError(f"could not reach {self.base_url} ({_reason(exc)})", method=method, path=path)
-
     def _error(
         self, response: requests.Response, method: str, path: str, channel: ChannelCredentials
-    ) -> ChatApiError:
+    ) -> ApiError:
         status = response.status_code
-        details = _server_details(response)
+        details = server_details(response)
         common: dict[str, Any] = {"status": status, "method": method, "path": path, "details": details}
         if status == 403:
             hint = (
@@ -281,7 +166,7 @@ class ChatApiClient:
             )
         if status >= 500:
             return ServerError(f"amojo failed with {status} after retries; try again later", **common)
-        return ChatApiError(f"amojo answered with unexpected status {status}", **common)
+        return ApiError(f"amojo answered with unexpected status {status}", **common)
 
     def _clock_skew(self, response: requests.Response) -> float | None:
         """Seconds by which the server's ``Date`` answer is ahead of (+) or behind (-) our clock."""
@@ -316,51 +201,16 @@ def client_for(base_url: str, settings: TransportSettings) -> ChatApiClient:
         return client
 
 
-def _read_environment_once(session: requests.Session, base_url: str) -> None:
-    """Apply proxy and CA-bundle settings from the environment once, not on every request.
-
-    With ``trust_env`` on, requests re-reads proxies, ``no_proxy`` and netrc per request (about 1 ms
-    each here); the host never changes for a client, so the answer is the same every time.
-    """
-    session.proxies.update(requests.utils.get_environ_proxies(base_url))
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    if bundle:
-        session.verify = bundle
-    session.trust_env = False
-
-
-def _server_details(response: requests.Response) -> str | None:
+def server_details(response: requests.Response) -> str | None:
     """The server's own words from an error body: ``error_description`` if JSON, else a snippet."""
     try:
         data = response.json()
     except ValueError:
-        return _snippet(response)
+        return snippet(response)
     if isinstance(data, dict):
         for key in ("error_description", "detail", "message", "error"):
             value = data.get(key)
             if isinstance(value, str) and value:
                 return value
         return json.dumps(data, ensure_ascii=False)[:500] or None
-    return _snippet(response)
-
-
-def _snippet(response: requests.Response) -> str | None:
-    text = response.text.strip()
-    return text[:300] if text else None
-
-
-def _innermost(exc: BaseException) -> BaseException:
-    """Follow ``reason`` / ``__cause__`` links down to the original error."""
-    inner: BaseException = exc
-    for _ in range(10):
-        nxt = getattr(inner, "reason", None) or inner.__cause__ or inner.__context__
-        if not isinstance(nxt, BaseException) or nxt is inner:
-            break
-        inner = nxt
-    return inner
-
-
-def _reason(exc: BaseException) -> str:
-    """The innermost cause of a requests/urllib3 error, without the URL-laden wrapper text."""
-    inner = _innermost(exc)
-    return type(inner).__name__ + (f": {inner}" if str(inner) and len(str(inner)) < 200 else "")
+    return snippet(response)

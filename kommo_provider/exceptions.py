@@ -8,17 +8,22 @@
     │   ├── ConnectionFailedError                connect or disconnect did not succeed, and why
     │   ├── KommoProviderError                   as the dynamic provider reports it
     │   └── PluginError                          as the kommo plugin reports it
-    └── ChatApiError                             a Chat API call did not succeed
-        ├── SignatureRejectedError     403  wrong channel secret or clock skew
-        ├── ChannelNotFoundError       404  the channel id is unknown to Kommo
-        ├── InvalidRequestError        400  Kommo rejected the data (details attached)
-        ├── RateLimitedError           429  still rate limited after the retries
-        ├── ServerError                5xx  still failing after the retries
-        ├── UnexpectedResponseError         2xx whose body is not what the API documents
-        └── TransportError                  no HTTP answer: DNS, refused, reset, timeout
+    └── ApiError                                 a call to Kommo did not succeed: status, method, path
+        ├── ChatApiError                         the Chat API (amojo) refused it
+        │   ├── SignatureRejectedError     403   wrong channel secret or clock skew
+        │   └── ChannelNotFoundError       404   the channel id is unknown to Kommo
+        ├── RestApiError                         the REST API v4 refused it
+        │   ├── TokenRejectedError         401   the access token is wrong, expired or revoked
+        │   ├── ForbiddenError             403   the token may not do this (an admin-only call)
+        │   └── ObjectNotFoundError        404   no such object, or another integration's
+        ├── InvalidRequestError            400   Kommo rejected the data (its words attached)
+        ├── RateLimitedError               429   still rate limited after the retries
+        ├── ServerError                    5xx   still failing after the retries
+        ├── UnexpectedResponseError              2xx whose body is not what the API documents
+        └── TransportError                       no HTTP answer: DNS, refused, reset, timeout
 
-No message, ``repr`` or attribute of these exceptions carries the channel secret: provider errors
-reach users as full tracebacks, so they name fields, statuses and hints only.
+No message, ``repr`` or attribute of these exceptions carries a secret (the channel secret, an access
+token): provider errors reach users as full tracebacks, so they name fields, statuses and hints only.
 """
 
 from __future__ import annotations
@@ -68,8 +73,8 @@ class PluginError(OperationFailedError):
     """What the ``kommo`` plugin answers the engine with: one sentence, shown as the operation's error."""
 
 
-class ChatApiError(KommoError):
-    """A Chat API call failed; carries the HTTP status (if any), method and path."""
+class ApiError(KommoError):
+    """A call to Kommo failed; carries the HTTP status (if any), method and path."""
 
     def __init__(
         self,
@@ -91,6 +96,26 @@ class ChatApiError(KommoError):
         self.details = details
 
 
+class ChatApiError(ApiError):
+    """The Chat API (amojo) refused a call for a reason of its own."""
+
+
+class RestApiError(ApiError):
+    """The REST API v4 refused a call for a reason of its own."""
+
+
+class TokenRejectedError(RestApiError):
+    """401: Kommo did not accept the access token (wrong, expired, or revoked with its integration)."""
+
+
+class ForbiddenError(RestApiError):
+    """403: the token's user may not do this (webhooks need an account admin)."""
+
+
+class ObjectNotFoundError(RestApiError):
+    """404: no such object for this token (it was deleted, or another integration owns it)."""
+
+
 class SignatureRejectedError(ChatApiError):
     """403: amojo did not accept the signature (wrong channel secret, or a clock off by minutes)."""
 
@@ -99,21 +124,21 @@ class ChannelNotFoundError(ChatApiError):
     """404: the channel id is not known to amojo (or the host is the wrong one for the account)."""
 
 
-class InvalidRequestError(ChatApiError):
-    """400: amojo rejected the request data; ``details`` holds what the server said."""
+class InvalidRequestError(ApiError):
+    """400: Kommo rejected the request data; ``details`` holds what the server said."""
 
 
-class RateLimitedError(ChatApiError):
+class RateLimitedError(ApiError):
     """429 after the retries ran out."""
 
 
-class ServerError(ChatApiError):
+class ServerError(ApiError):
     """5xx after the retries ran out."""
 
 
-class UnexpectedResponseError(ChatApiError):
+class UnexpectedResponseError(ApiError):
     """A successful status whose body is not the JSON the API documents."""
 
 
-class TransportError(ChatApiError):
+class TransportError(ApiError):
     """No usable HTTP answer: the host could not be reached, the connection broke, or it timed out."""

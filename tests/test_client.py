@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from kommo_provider import signing
 from kommo_provider.auth import KommoSignatureAuth
-from kommo_provider.client import BoundedRetry, ChatApiClient, RequestPacer
+from kommo_provider.client import ChatApiClient
 from kommo_provider.emulator import EmulatorServer
 from kommo_provider.exceptions import (
     ChannelNotFoundError,
@@ -30,6 +30,7 @@ from kommo_provider.exceptions import (
 )
 from kommo_provider.hosts import resolve_base_url
 from kommo_provider.payloads import ChannelCredentials
+from kommo_provider.transport import BoundedRetry, RequestPacer
 
 CHANNEL = ChannelCredentials(CHANNEL_ID, CHANNEL_SECRET)
 UNKNOWN_CHANNEL = "11111111-2222-4333-8444-555555555555"
