@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -49,7 +50,14 @@ def _non_ascii_hint(text: str) -> str:
     return ""
 
 
-def resolve_base_url(value: str | None, *, allow_insecure: bool = False, field: str = "base_url") -> str:
+def resolve_base_url(
+    value: str | None,
+    *,
+    allow_insecure: bool = False,
+    field: str = "base_url",
+    regions: Mapping[str, str] = REGIONS,
+    default: str = DEFAULT_BASE_URL,
+) -> str:
     """Turn a region name or URL into a normalized base URL (scheme://host[:port], no trailing slash).
 
     Plain ``http://`` is allowed only for loopback hosts (the local emulator) unless ``allow_insecure``
@@ -59,12 +67,16 @@ def resolve_base_url(value: str | None, *, allow_insecure: bool = False, field: 
     ``ValueError`` from :mod:`urllib.parse`), so callers can report it as a bad input.
     """
     if value is None or not value.strip():
-        return DEFAULT_BASE_URL
+        return default
     text = value.strip()
-    if text.lower() in REGIONS:
-        return REGIONS[text.lower()]
-    choices = ", ".join(sorted(REGIONS))
-    not_a_url = f"is neither a region ({choices}) nor an http(s) URL such as {KOMMO}"
+    if text.lower() in regions:
+        return regions[text.lower()]
+    choices = ", ".join(sorted(regions))
+    not_a_url = (
+        f"is neither a region ({choices}) nor an http(s) URL such as {KOMMO}"
+        if regions
+        else f"is not an http(s) URL such as {KOMMO}"
+    )
     if any(char.isspace() or not char.isprintable() for char in text):
         # urlsplit silently deletes tabs and newlines inside a URL; refuse them instead.
         raise ConfigurationError(field, f"{GOT} contains whitespace or a control character", text)
@@ -108,3 +120,46 @@ def resolve_base_url(value: str | None, *, allow_insecure: bool = False, field: 
         )
     host = hostname if ":" not in hostname else f"[{hostname}]"
     return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+
+
+# -- the REST API v4: one host per account ------------------------------------------------------------
+
+ACCOUNT_DOMAINS: Final = ("kommo.com", "amocrm.ru", "amocrm.com")
+"""The base domains Kommo serves accounts under: ``<subdomain>.kommo.com`` and amoCRM's two."""
+_SUBDOMAIN: Final = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def resolve_account_domain(value: str, *, field: str = "account_domain") -> str:
+    """The account's host, such as ``example.kommo.com``: a bare ``example`` means ``example.kommo.com``.
+
+    Kommo's REST API is served per account at ``https://<subdomain>.kommo.com`` (or amoCRM's
+    ``.amocrm.ru`` / ``.amocrm.com``) and never at ``www``; any other host goes in ``apiBaseUrl``.
+    """
+    text = value.strip().lower().rstrip(".")
+    example = "'example' or 'example.kommo.com'"
+    if "://" in text or "/" in text or ":" in text or "@" in text:
+        raise ConfigurationError(field, f"give the account's host only, such as {example}, got {GOT}", value)
+    subdomain, dot, base = text.partition(".")
+    if dot and base not in ACCOUNT_DOMAINS:
+        known = ", ".join(ACCOUNT_DOMAINS)
+        raise ConfigurationError(
+            field,
+            f"must be an account of {known}, such as {example} (another host goes in apiBaseUrl), got {GOT}",
+            value,
+        )
+    if not _SUBDOMAIN.fullmatch(subdomain) or subdomain == "www":
+        raise ConfigurationError(
+            field,
+            f"must name the account's subdomain (letters, digits, hyphens), such as {example}, got {GOT}",
+            value,
+        )
+    return f"{subdomain}.{base or ACCOUNT_DOMAINS[0]}"
+
+
+def resolve_api_base_url(value: str | None, account_domain: str | None) -> str:
+    """Where the account's REST API lives: ``apiBaseUrl`` if given (the emulator), else its host."""
+    if value:
+        return resolve_base_url(value, field="api_base_url", regions={})
+    if not account_domain:
+        raise ConfigurationError("account_domain", "is required for Kommo's REST API")
+    return f"https://{resolve_account_domain(account_domain)}"

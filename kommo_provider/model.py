@@ -94,6 +94,7 @@ class Kind(Enum):
     NUMBER = "number"
     STRING_LIST = "string list"
     INTEGER_LIST = "integer list"
+    OBJECT = "object"
     OBJECT_LIST = "object list"
     ANY = "any"
 
@@ -118,6 +119,8 @@ class Kind(Enum):
         """What is wrong with the value's type, with ``{got}`` for the value; ``None`` when it fits."""
         if self is Kind.ANY:
             return None
+        if self is Kind.OBJECT:
+            return None if isinstance(value, dict) else "must be an object, got {got}"
         if self is Kind.STRING:
             return None if isinstance(value, str) else "must be a string, got {got}"
         if self is Kind.BOOLEAN:
@@ -200,6 +203,8 @@ class Field:
     """Sent to Kommo under its core name, and read back from Kommo's answer."""
     text_in_config: bool = False
     """Stack config holds text: the default provider may receive ``"8"`` for a number; its check reads it."""
+    item: Model | None = None
+    """The table of an :attr:`Kind.OBJECT` (or of each element of an :attr:`Kind.OBJECT_LIST`)."""
 
     def __post_init__(self) -> None:
         if not self.schema_name:
@@ -211,14 +216,36 @@ class Field:
         if self.text_in_config and isinstance(value, str):
             return self.check(value) if self.check else None
         wrong_type = self.kind.problem(value)
+        if wrong_type is None and self.item is not None:
+            wrong_type = self._item_problem(value)
         if self.check is None:
             return wrong_type
         if wrong_type is None:
             return self.check(value)
+        if self.kind not in (Kind.STRING, Kind.INTEGER, Kind.NUMBER, Kind.BOOLEAN):
+            return wrong_type
         try:  # a check that says what the value should be ("a UUID string like ...") says it better
             return self.check(value) or wrong_type
         except (TypeError, AttributeError, ValueError):
             return wrong_type
+
+    def _item_problem(self, value: Any) -> str | None:
+        """The first problem inside an object (or a list of them), with where it is."""
+        assert self.item is not None
+        elements = [value] if self.kind is Kind.OBJECT else value
+        for index, element in enumerate(elements):
+            if is_unknown(element):
+                continue
+            at = "" if self.kind is Kind.OBJECT else f"[{index}]"
+            takes = ", ".join(f.schema_name for f in self.item.inputs)
+            extra = sorted(k for k in element if k not in self.item.names())
+            if extra:
+                return f"{at}: {extra[0]!r} is not a property here; it takes {takes}".lstrip(": ")
+            for failure in self.item.validate(element):
+                prop = self.item.field(failure.field).schema_name
+                reason = "is required" if failure.missing else failure.reason
+                return f"{at}.{prop} {reason}".lstrip(".")
+        return None
 
     def canonical_value(self, value: Any) -> Any:
         """The canonical form of a valid value; anything else (hand-edited state) comes back as it is."""
@@ -233,6 +260,9 @@ class Field:
 
     def schema(self, *, output: bool = False) -> dict[str, Any]:
         spec = self.kind.schema()
+        if self.item is not None:
+            ref = {"$ref": f"#/types/{self.item.token}"}
+            spec = ref if self.kind is Kind.OBJECT else {"type": "array", "items": ref}
         spec["description"] = (output and self.output_description) or self.description
         if self.secret:
             spec["secret"] = True
@@ -319,12 +349,20 @@ class Model:
     # -- names -------------------------------------------------------------------------------------
 
     def to_schema(self, core: Mapping[str, Any]) -> dict[str, Any]:
-        """Core names to schema names; keys the table does not declare are left out."""
-        return {self._by_name[k].schema_name: v for k, v in core.items() if k in self._by_name}
+        """Core names to schema names, nested objects too; keys the table does not declare are left out."""
+        return {
+            self._by_name[k].schema_name: _nested(self._by_name[k], v, to_core=False)
+            for k, v in core.items()
+            if k in self._by_name
+        }
 
     def to_core(self, props: Mapping[str, Any]) -> dict[str, Any]:
-        """Schema names to core names; keys the table does not declare are left out."""
-        return {self._by_schema[k].name: v for k, v in props.items() if k in self._by_schema}
+        """Schema names to core names, nested objects too; keys the table does not declare are left out."""
+        return {
+            self._by_schema[k].name: _nested(self._by_schema[k], v, to_core=True)
+            for k, v in props.items()
+            if k in self._by_schema
+        }
 
     # -- rules -------------------------------------------------------------------------------------
 
@@ -409,6 +447,20 @@ class Model:
 
     # -- schema ------------------------------------------------------------------------------------
 
+    def types(self) -> dict[str, Any]:
+        """The object types this table's fields hold, for ``schema.json``'s ``types``."""
+        found: dict[str, Any] = {}
+        for f in self.fields:
+            if f.item is not None:
+                found[f.item.token] = {
+                    "type": "object",
+                    "description": f.item.description,
+                    "properties": f.item.schema_properties(f.item.fields),
+                    "required": [g.schema_name for g in f.item.fields if g.required],
+                }
+                found.update(f.item.types())
+        return found
+
     def schema_properties(self, fields: Iterable[Field], *, output: bool = False) -> dict[str, Any]:
         return {f.schema_name: f.schema(output=output) for f in fields}
 
@@ -429,14 +481,50 @@ class Model:
     def function_schema(self) -> dict[str, Any]:
         """This function's entry in ``schema.json``: its arguments and its result."""
         inputs = self.inputs
-        return {
-            "description": self.description,
-            "inputs": {
+        spec: dict[str, Any] = {"description": self.description}
+        if inputs:
+            spec["inputs"] = {
                 "properties": self.schema_properties(inputs),
                 "required": [f.schema_name for f in inputs if f.required],
-            },
+            }
+        return spec | {
             "outputs": {
                 "properties": self.schema_properties(self.outputs, output=True),
                 "required": [f.schema_name for f in self.outputs if f.required or f.output_only],
             },
         }
+
+
+def _nested(field: Field, value: Any, *, to_core: bool) -> Any:
+    """A value under the other naming: nested objects' keys renamed (keys their table does not declare
+    are kept, for the check to name), and whole numbers from the wire (every number there is a double)
+    as ints for integer fields."""
+    if value is None or is_unknown(value):
+        return value
+    if field.kind is Kind.INTEGER:
+        return _whole(value)
+    if field.kind is Kind.INTEGER_LIST and isinstance(value, list):
+        return [_whole(v) for v in value]
+    item = field.item
+    if item is None:
+        return value
+    if field.kind is Kind.OBJECT:
+        return _rename(item, value, to_core=to_core) if isinstance(value, dict) else value
+    if isinstance(value, list):
+        return [_rename(item, v, to_core=to_core) if isinstance(v, dict) else v for v in value]
+    return value
+
+
+def _whole(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _rename(item: Model, value: Mapping[str, Any], *, to_core: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, inner in value.items():
+        found = item.by_schema_name(key) if to_core else (item.field(key) if key in item.names() else None)
+        if found is None:
+            out[key] = inner
+        else:
+            out[found.name if to_core else found.schema_name] = _nested(found, inner, to_core=to_core)
+    return out

@@ -20,7 +20,8 @@ from kommo_provider.plugin.wire import from_struct, to_struct
 
 PLUGIN = Path(sys.executable).parent / "pulumi-resource-kommo"
 PROVIDER_URN = "urn:pulumi:test::kommo-test::pulumi:providers:kommo::channel"
-CONNECTION_URN = "urn:pulumi:test::kommo-test::kommo:index:ChatChannelConnection::{name}"
+CONNECTION_TYPE = "kommo:index:ChatChannelConnection"
+RESOURCE_URN = "urn:pulumi:test::kommo-test::{typ}::{name}"
 
 
 _runs = itertools.count(1)
@@ -79,29 +80,41 @@ class PluginProcess:
         )
         return response
 
-    def check(self, news: dict[str, Any], name: str = "a") -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        urn = CONNECTION_URN.format(name=name)
+    def check(
+        self, news: dict[str, Any], name: str = "a", *, typ: str = CONNECTION_TYPE
+    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        urn = RESOURCE_URN.format(typ=typ, name=name)
         resp = self.stub.Check(provider_pb2.CheckRequest(urn=urn, news=to_struct(news)))
         return from_struct(resp.inputs), [(f.property, f.reason) for f in resp.failures]
 
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> provider_pb2.DiffResponse:
-        urn = CONNECTION_URN.format(name="a")
+    def diff(
+        self, id_: str, olds: dict[str, Any], news: dict[str, Any], *, typ: str = CONNECTION_TYPE
+    ) -> provider_pb2.DiffResponse:
+        urn = RESOURCE_URN.format(typ=typ, name="a")
         response: provider_pb2.DiffResponse = self.stub.Diff(
             provider_pb2.DiffRequest(id=id_, urn=urn, olds=to_struct(olds), news=to_struct(news))
         )
         return response
 
-    def create(self, props: dict[str, Any], *, preview: bool = False) -> tuple[str, dict[str, Any]]:
-        urn = CONNECTION_URN.format(name="a")
+    def create(
+        self, props: dict[str, Any], *, preview: bool = False, typ: str = CONNECTION_TYPE
+    ) -> tuple[str, dict[str, Any]]:
+        urn = RESOURCE_URN.format(typ=typ, name="a")
         resp = self.stub.Create(
             provider_pb2.CreateRequest(urn=urn, properties=to_struct(props), preview=preview)
         )
         return resp.id, from_struct(resp.properties)
 
     def update(
-        self, id_: str, olds: dict[str, Any], news: dict[str, Any], *, preview: bool = False
+        self,
+        id_: str,
+        olds: dict[str, Any],
+        news: dict[str, Any],
+        *,
+        preview: bool = False,
+        typ: str = CONNECTION_TYPE,
     ) -> dict[str, Any]:
-        urn = CONNECTION_URN.format(name="a")
+        urn = RESOURCE_URN.format(typ=typ, name="a")
         resp = self.stub.Update(
             provider_pb2.UpdateRequest(
                 id=id_, urn=urn, olds=to_struct(olds), news=to_struct(news), preview=preview
@@ -110,9 +123,14 @@ class PluginProcess:
         return from_struct(resp.properties)
 
     def read(
-        self, id_: str, props: dict[str, Any] | None = None, inputs: dict[str, Any] | None = None
+        self,
+        id_: str,
+        props: dict[str, Any] | None = None,
+        inputs: dict[str, Any] | None = None,
+        *,
+        typ: str = CONNECTION_TYPE,
     ) -> tuple[str, dict[str, Any], dict[str, Any]]:
-        urn = CONNECTION_URN.format(name="a")
+        urn = RESOURCE_URN.format(typ=typ, name="a")
         resp = self.stub.Read(
             provider_pb2.ReadRequest(
                 id=id_, urn=urn, properties=to_struct(props or {}), inputs=to_struct(inputs or {})
@@ -120,6 +138,10 @@ class PluginProcess:
         )
         return resp.id, from_struct(resp.properties), from_struct(resp.inputs)
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        urn = CONNECTION_URN.format(name="a")
+    def delete(self, id_: str, props: dict[str, Any], *, typ: str = CONNECTION_TYPE) -> None:
+        urn = RESOURCE_URN.format(typ=typ, name="a")
         self.stub.Delete(provider_pb2.DeleteRequest(id=id_, urn=urn, properties=to_struct(props)))
+
+    def invoke(self, token: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+        resp = self.stub.Invoke(provider_pb2.InvokeRequest(tok=token, args=to_struct(args or {})))
+        return from_struct(getattr(resp, "return"))

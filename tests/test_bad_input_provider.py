@@ -14,13 +14,16 @@ import pytest
 from constants import ACCOUNT_ID, CHANNEL_ID, CHANNEL_SECRET
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
+from rest_helpers import ACME_TOKEN
 
 from kommo_provider.configuration import PROVIDER
 from kommo_provider.connection import CONNECTION, DYNAMIC_CONNECTION
 from kommo_provider.emulator import EmulatorServer
+from kommo_provider.emulator.rest import mint_token
 from kommo_provider.exceptions import KommoProviderError, PluginError
 from kommo_provider.model import Kind
 from kommo_provider.plugin import config
+from kommo_provider.plugin.account import Source, Webhook
 from kommo_provider.plugin.connection import ChatChannelConnection
 from kommo_provider.plugin.wire import Secret
 from kommo_provider.provider import KommoChatChannelConnectionProvider
@@ -254,8 +257,20 @@ def test_plugin_check_never_shows_a_secret_credentials_or_a_megabyte(
 def test_plugin_config_never_shows_a_secret_credentials_or_a_megabyte(
     emulator: EmulatorServer, key: str
 ) -> None:
-    for value in [Secret(PROGRAM_SECRET), Secret(-7), MEGABYTE, CREDENTIALS_URL, Secret(CREDENTIALS_URL)]:
-        news: dict[str, Any] = {"channelId": CHANNEL_ID, "channelSecret": Secret(CHANNEL_SECRET), key: value}
+    for value in [
+        Secret(f"{PROGRAM_SECRET} !"),
+        Secret(-7),
+        MEGABYTE,
+        CREDENTIALS_URL,
+        Secret(CREDENTIALS_URL),
+    ]:
+        news: dict[str, Any] = {
+            "channelId": CHANNEL_ID,
+            "channelSecret": Secret(CHANNEL_SECRET),
+            "accountDomain": "acme",
+            "accessToken": Secret(ACME_TOKEN),
+            key: value,
+        }
         _, failures = config.check_config(news)
         assert failures, f"{key}={str(value)[:40]} was accepted"
         for _, reason in failures:
@@ -285,3 +300,117 @@ def test_a_long_import_id_is_cut_in_the_message() -> None:
     with pytest.raises(PluginError) as info:
         connection.import_(settings, "y" * 10_000)
     assert len(str(info.value)) <= 2 * MAX_MESSAGE and "y" * 100 not in str(info.value)
+
+
+# -- Kommo's REST API v4: the provider's account group, Source and Webhook ----------------------------
+
+EXPIRED_TOKEN = mint_token(
+    account_id=1, integration_id="x", user_id=1, issued_at=1, expires_at=1_700_000_000, token_id="old"
+)
+REST_CONFIG_CASES: list[tuple[str, Any]] = [
+    ("accountDomain", "https://acme.kommo.com"),
+    ("accountDomain", "acme.kommo.com/api"),
+    ("accountDomain", "www"),
+    ("accountDomain", "a_b"),
+    ("accountDomain", "acme.example.org"),
+    ("accountDomain", "acme kommo"),
+    ("accountDomain", "acme\u200b"),
+    ("accountDomain", 5),
+    ("accessToken", Secret("")),
+    ("accessToken", Secret(f"Bearer {ACME_TOKEN}")),
+    ("accessToken", Secret("not-a-jwt")),
+    ("accessToken", Secret(f"{ACME_TOKEN}\n")),
+    ("accessToken", Secret(EXPIRED_TOKEN)),
+    ("accessToken", Secret("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig")),  # no exp
+    ("accessToken", Secret(42)),
+    ("apiBaseUrl", "http://api.example.com"),
+    ("apiBaseUrl", "ftp://127.0.0.1"),
+    ("apiBaseUrl", "https://u:p@127.0.0.1"),
+    ("apiBaseUrl", "kommo"),
+]
+
+
+@pytest.mark.parametrize(("key", "value"), REST_CONFIG_CASES)
+def test_rest_config_names_the_key_and_never_the_token(
+    emulator: EmulatorServer, key: str, value: Any
+) -> None:
+    news: dict[str, Any] = {"accountDomain": "acme", "accessToken": Secret(ACME_TOKEN), key: value}
+    _, failures = config.check_config(news)
+    assert [p for p, _ in failures] == [key]
+    assert failures[0][1].startswith(key)
+    for token in (ACME_TOKEN, EXPIRED_TOKEN, "not-a-jwt"):
+        assert token not in failures[0][1]
+    quiet(failures[0][1])
+    assert emulator.backend.requests() == []
+
+
+SOURCE_CASES: list[tuple[str, Any]] = [
+    ("name", ""),
+    ("name", 5),
+    ("name", "line\nbreak"),
+    ("name", "x" * 256),
+    ("externalId", ""),
+    ("externalId", "x" * 41),
+    ("externalId", "héllo"),
+    ("externalId", "tab\there"),
+    ("externalId", 5),
+    ("externalId", None),
+    ("pipelineId", "1"),
+    ("pipelineId", 0),
+    ("pipelineId", -3),
+    ("pipelineId", 1.5),
+    ("pipelineId", True),
+    ("default", "yes"),
+    ("originCode", "12345"),
+    ("originCode", "x" * 21),
+    ("originCode", "a b"),
+    ("services", "whatsapp"),
+    ("services", [1]),
+    ("services", [{"type": "telegram"}]),
+    ("services", [{"kind": "whatsapp"}]),
+    ("services", [{"type": "whatsapp", "params": {"waba": "yes"}}]),
+    ("sourceId", 7),  # an output
+    ("acessToken", ACME_TOKEN),  # a typo, with a token in it: named, never shown
+]
+WEBHOOK_CASES: list[tuple[str, Any]] = [
+    ("destination", "http://bot.example.com/kommo"),
+    ("destination", "ftp://bot.example.com"),
+    ("destination", "https://user:pw@bot.example.com"),
+    ("destination", ""),
+    ("destination", 5),
+    ("destination", "https://"),
+    ("destination", "https://bot.example.com/" + "x" * 3000),
+    ("destination", None),
+    ("settings", []),
+    ("settings", "add_lead"),
+    ("settings", ["nope"]),
+    ("settings", [1]),
+    ("settings", ["add_lead", "add_lead"]),
+    ("settings", None),
+    ("sort", -1),
+    ("sort", "5"),
+    ("sort", 1.5),
+]
+
+
+@pytest.mark.parametrize(("resource", "prop", "value"), [
+    *(("source", p, v) for p, v in SOURCE_CASES),
+    *(("webhook", p, v) for p, v in WEBHOOK_CASES),
+])  # fmt: skip
+def test_rest_resource_check_names_the_property(
+    emulator: EmulatorServer, resource: str, prop: str, value: Any
+) -> None:
+    handler, news = {
+        "source": (Source(), {"name": "Chats", "externalId": "chats"}),
+        "webhook": (Webhook(), {"destination": "https://bot.example.com/hook", "settings": ["add_lead"]}),
+    }[resource]
+    news = {**news, prop: value}
+    if value is None:
+        del news[prop]
+    settings = config.configure({"accountDomain": "acme", "accessToken": Secret(ACME_TOKEN)})
+    _, failures = handler.check(settings, news)
+    assert [p for p, _ in failures] == [prop]
+    assert failures[0][1].startswith(prop)
+    quiet(failures[0][1])
+    assert ACME_TOKEN not in failures[0][1]
+    assert emulator.backend.requests() == []

@@ -21,7 +21,7 @@ from pulumi.runtime.proto import provider_pb2
 from kommo_provider.connection import CONNECTION, secret_fingerprint
 from kommo_provider.emulator import EmulatorServer
 from kommo_provider.model import UNKNOWN
-from kommo_provider.plugin.schema import schema
+from kommo_provider.plugin.schema import RESOURCES, schema
 from kommo_provider.plugin.wire import Secret, is_secret
 
 Kind = provider_pb2.PropertyDiff
@@ -66,7 +66,7 @@ def test_version_and_schema_come_from_the_package(plugin: PluginProcess) -> None
     assert plugin.version() == version
     served = json.loads(plugin.schema())
     assert served == schema() and served["version"] == version and served["name"] == "kommo"
-    assert list(served["resources"]) == ["kommo:index:ChatChannelConnection"]
+    assert list(served["resources"]) == [m.token for m in RESOURCES]
     assert served["provider"]["inputProperties"]["channelSecret"]["secret"] is True
 
 

@@ -8,18 +8,25 @@ the failures for someone writing a Pulumi program in any language (``channelId``
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..configuration import GROUPS, PROVIDER
 from ..exceptions import PluginError
-from ..hosts import resolve_base_url
+from ..hosts import resolve_api_base_url, resolve_base_url
 from ..model import Failure, Field, is_unknown
 from ..payloads import ChannelCredentials
 from ..settings import TransportSettings, parse_settings
+from ..tokens import expiry_warning
 from .diffs import Diff, detailed
 from .wire import Secret, is_secret, reveal, secret_names
+
+if TYPE_CHECKING:  # the clients pull in requests: imported on first use, not at the plugin's start-up
+    from ..rest import RestApiClient
+
+log = logging.getLogger("kommo_provider")
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,13 @@ class ProviderConfig:
 
     def credentials(self, channel_id: str | None = None) -> ChannelCredentials:
         return ChannelCredentials(channel_id or self.channel_id, str(self.values["channel_secret"]))
+
+    def rest(self) -> RestApiClient:
+        """The account's REST API client: ``apiBaseUrl``, else ``https://<accountDomain>``."""
+        from ..rest import rest_client_for
+
+        base = resolve_api_base_url(self.values.get("api_base_url"), self.values.get("account_domain"))
+        return rest_client_for(base, str(self.values["access_token"]), self.settings)
 
 
 def how_to_set(prop: Field) -> str:
@@ -122,6 +136,10 @@ def configure(args: Mapping[str, Any]) -> ProviderConfig:
     values = PROVIDER.normalize(PROVIDER.to_core(plain))
     if values.get("base_url") is None:
         values["base_url"] = resolve_base_url(None)
+    token = values.get("access_token")
+    warning = expiry_warning(token) if isinstance(token, str) and not is_unknown(token) else None
+    if warning:
+        log.warning("%s", warning)
     settings, _ = parse_settings(lambda key: _known(plain.get(key)))
     return ProviderConfig(values=values, settings=settings)
 

@@ -7,17 +7,19 @@ adds what the provider contributes (the channel, host and secret fingerprint) an
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from .. import connection
 from ..claims import Claims, ConnectionKey
-from ..client import client_for
 from ..configuration import CHAT
 from ..exceptions import ConfigurationError, ConnectionFailedError, PluginError
 from ..model import Model, is_unknown
 from .config import ProviderConfig
 from .diffs import Diff
 from .resources import ModelResource
+
+if TYPE_CHECKING:
+    from ..client import ChatApiClient
 
 IMPORT_HINT: Final = (
     "Import by the scope_id amojo returned for this provider's channel; a connection known by another id "
@@ -70,7 +72,7 @@ class ChatChannelConnection(ModelResource):
         if failures:
             raise PluginError("; ".join(self._reason(f) for f in failures))
         try:
-            state = connection.connect(client_for(config.base_url, config.settings), desired)
+            state = connection.connect(_client(config.base_url, config), desired)
         except ConnectionFailedError as exc:
             raise PluginError(str(exc)) from None
         return self.outputs(state, news)
@@ -104,9 +106,7 @@ class ChatChannelConnection(ModelResource):
             return
         fingerprint = stored.get("secret_fingerprint")
         try:
-            connection.disconnect(
-                client_for(base_url, config.settings), config.credentials(channel_id), account
-            )
+            connection.disconnect(_client(base_url, config), config.credentials(channel_id), account)
         except ConnectionFailedError as exc:
             raise PluginError(str(exc) + _rotation_hint(config, fingerprint)) from None
 
@@ -143,6 +143,12 @@ class ChatChannelConnection(ModelResource):
         }
         self._claim(config, account)
         return state["scope_id"], self.outputs(state, {}), {"accountId": account}
+
+
+def _client(base_url: str, config: ProviderConfig) -> ChatApiClient:
+    from ..client import client_for  # requests, on first use: not at the plugin's start-up
+
+    return client_for(base_url, config.settings)
 
 
 def _rotation_hint(config: ProviderConfig, fingerprint: Any) -> str:

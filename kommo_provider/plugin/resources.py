@@ -21,6 +21,16 @@ from .wire import Secret, is_secret, reveal, secret_names
 Failures = list[tuple[str, str]]
 
 
+def group_failures(config: ProviderConfig | None, group: str, name: str) -> list[str]:
+    """What ``name`` (a resource or function) needs set on the provider for ``group``, if anything."""
+    if config is None:
+        return []
+    what = GROUPS[group].what
+    return [
+        f"{name} needs {prop.schema_name} for {what}: {how_to_set(prop)}" for prop in config.missing(group)
+    ]
+
+
 class ModelResource:
     """A resource type of the plugin: its table, the provider group it needs, and its operations."""
 
@@ -44,13 +54,7 @@ class ModelResource:
 
     def group_failures(self, config: ProviderConfig | None) -> Failures:
         """A resource whose provider lacks its group fails at preview, naming what to set there."""
-        if config is None:
-            return []
-        what = GROUPS[self.group].what
-        return [
-            ("", f"{self.model.name} needs {prop.schema_name} for {what}: {how_to_set(prop)}")
-            for prop in config.missing(self.group)
-        ]
+        return [("", reason) for reason in group_failures(config, self.group, self.model.name)]
 
     def check(
         self, config: ProviderConfig | None, news: Mapping[str, Any]

@@ -18,24 +18,28 @@ from pathlib import Path
 from typing import Any, Final
 
 from .. import __version__
+from ..account_webhooks import WEBHOOK
 from ..configuration import PROVIDER
 from ..connection import CONNECTION
+from ..lookups import GET_ACCOUNT, GET_PIPELINES
 from ..model import Model
+from ..sources import SOURCE
 
 PACKAGE: Final = "kommo"
 SCHEMA_FILE: Final = Path(__file__).with_name("schema.json")
 PLUGIN_DOWNLOAD_URL: Final = "github://api.github.com/kommo-provider/kommo-provider"
 """Where the CLI downloads the plugin from: the GitHub releases of the repository the Go module names."""
 
-RESOURCES: Final[tuple[Model, ...]] = (CONNECTION,)
-FUNCTIONS: Final[tuple[Model, ...]] = ()
+RESOURCES: Final[tuple[Model, ...]] = (CONNECTION, SOURCE, WEBHOOK)
+FUNCTIONS: Final[tuple[Model, ...]] = (GET_ACCOUNT, GET_PIPELINES)
 
 METADATA: Final[dict[str, Any]] = {
     "name": PACKAGE,
     "displayName": "Kommo",
-    "description": "Connect Kommo (amoCRM) accounts to a custom chat channel of the Kommo Chat API (amojo) "
-    "and hand each scope_id to the rest of your stack.",
-    "keywords": ["pulumi", "kommo", "amocrm", "amojo", "chat", "category/utility", "kind/native"],
+    "description": "A Kommo (amoCRM) chat integration's per-account setup as code: connect accounts to a "
+    "custom chat channel of the Chat API (amojo), route chats to a pipeline with sources, subscribe to "
+    "account events with webhooks, and look the account up.",
+    "keywords": ["pulumi", "kommo", "amocrm", "amojo", "chat", "crm", "category/utility", "kind/native"],
     "homepage": "https://www.kommo.com/developers/content/chats/chat-api-reference/",
     "license": "Apache-2.0",
     "publisher": "kommo-provider",
@@ -75,6 +79,7 @@ def generate() -> dict[str, Any]:
             "inputProperties": PROVIDER.schema_properties(PROVIDER.fields),
             "requiredInputs": [f.schema_name for f in PROVIDER.fields if f.required],
         },
+        "types": {token: spec for model in RESOURCES + FUNCTIONS for token, spec in model.types().items()},
         "resources": {model.token: model.resource_schema() for model in RESOURCES},
         **({"functions": {m.token: m.function_schema() for m in FUNCTIONS}} if FUNCTIONS else {}),
         "language": LANGUAGE,

@@ -23,7 +23,7 @@ from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, plugin_pb2, provid
 
 from ..claims import Claims
 from ..exceptions import KommoError, PluginError
-from . import config
+from . import account, config
 from .config import ProviderConfig
 from .connection import ChatChannelConnection
 from .diffs import Diff, DiffKind
@@ -164,7 +164,15 @@ class KommoProvider(provider_pb2_grpc.ResourceProviderServicer):
     def Cancel(self, request: empty_pb2.Empty, context: grpc.ServicerContext) -> empty_pb2.Empty:
         return empty_pb2.Empty()
 
-    # -- resources ---------------------------------------------------------------------------------
+    # -- functions and resources -------------------------------------------------------------------
+
+    @_one_sentence
+    def Invoke(
+        self, request: provider_pb2.InvokeRequest, context: grpc.ServicerContext
+    ) -> provider_pb2.InvokeResponse:
+        """``kommo.getAccount()`` and ``kommo.getPipelines()``: reads, so they run in previews too."""
+        result = account.invoke(self._configured(), request.tok, from_struct(request.args))
+        return provider_pb2.InvokeResponse(**{"return": to_struct(result)})
 
     @_one_sentence
     def Check(
@@ -259,7 +267,8 @@ class EngineLogHandler(logging.Handler):
 def resources_for(engine_address: str | None) -> dict[str, ModelResource]:
     """The resource types this plugin serves, by type token, sharing this run's claims."""
     claims = Claims.for_run(engine_address)
-    return {resource.model.token: resource for resource in (ChatChannelConnection(claims),)}
+    served = (ChatChannelConnection(claims), account.Source(), account.Webhook())
+    return {resource.model.token: resource for resource in served}
 
 
 def serve(engine_address: str | None, *, port: int = 0, ready: Callable[[int], None] | None = None) -> None:

@@ -1,0 +1,208 @@
+"""What a lead source is (REST API v4 ``/api/v4/sources``): its fields, declared once, and its calls.
+
+A source routes a chat channel's chats to a pipeline: a chat created with the source's ``external_id``
+lands in the source's pipeline. Unlike an amojo connection, Kommo reads a source back, so refresh sees
+a source renamed, moved or deleted out of band, and ``pulumi import`` reads the whole source by its id.
+A source belongs to the integration whose token created it; another integration's token neither sees
+nor manages it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+from .model import GOT, Change, Field, Kind, Model
+
+if TYPE_CHECKING:  # the client pulls in requests: imported where a call is made
+    from .rest import RestApiClient
+
+EXTERNAL_ID_MAX: Final = 40
+ORIGIN_CODE_MAX: Final = 20
+NAME_MAX: Final = 255
+
+
+def name_problem(value: str) -> str | None:
+    if not value.strip():
+        return f"must be a non-empty string, got {GOT}"
+    if len(value) > NAME_MAX:
+        return f"must be at most {NAME_MAX} characters, got {len(value)} characters"
+    if any(not char.isprintable() for char in value):
+        return f"must be one line of printable characters, got {GOT}"
+    return None
+
+
+def external_id_problem(value: str) -> str | None:
+    """Kommo's create-chat call takes it as ``source.external_id``: 1 to 40 printable ASCII characters."""
+    if not 1 <= len(value) <= EXTERNAL_ID_MAX:
+        return f"must be 1 to {EXTERNAL_ID_MAX} characters, got {len(value)} characters"
+    if not all(" " <= char <= "~" for char in value):
+        return f"must be printable ASCII characters only (space to '~'), got {GOT}"
+    return None
+
+
+def origin_code_problem(value: str) -> str | None:
+    if not 1 <= len(value) <= ORIGIN_CODE_MAX:
+        return f"must be 1 to {ORIGIN_CODE_MAX} characters, got {len(value)} characters"
+    if value.isdigit():
+        return f"must not be only digits (it is a channel code, such as 'my_chat'), got {GOT}"
+    if any(not char.isprintable() or char.isspace() for char in value):
+        return f"must be printable characters without spaces, got {GOT}"
+    return None
+
+
+def pipeline_id_problem(value: float) -> str | None:
+    return None if value > 0 else f"must be a pipeline's id (a positive whole number), got {GOT}"
+
+
+def service_type_problem(value: str) -> str | None:
+    return (
+        None
+        if value == "whatsapp"
+        else f"must be 'whatsapp' (the one service type Kommo documents), got {GOT}"
+    )
+
+
+SERVICE_PARAMS: Final = Model(
+    "kommo:index:SourceServiceParams",
+    "Settings of a WhatsApp service of a source.",
+    (
+        Field("waba", Kind.BOOLEAN, "Whether the channel is the WhatsApp Business API."),
+        Field(
+            "is_supports_list_message",
+            Kind.BOOLEAN,
+            "Whether the channel supports WhatsApp list messages.",
+        ),
+    ),
+)
+SERVICE_PAGE: Final = Model(
+    "kommo:index:SourceServicePage",
+    "A page (a phone number or account) a service of a source answers on.",
+    (
+        Field("name", Kind.STRING, "The page's name, as shown in Kommo.", required=True),
+        Field("id", Kind.STRING, "The page's id in the channel.", required=True),
+        Field("link", Kind.STRING, "What the page links to (a phone number, for WhatsApp).", required=True),
+    ),
+)
+SERVICE: Final = Model(
+    "kommo:index:SourceService",
+    "A service a source offers, such as a WhatsApp number for the 'write first' button.",
+    (
+        Field(
+            "type", Kind.STRING, "The service's type: `whatsapp`.", required=True, check=service_type_problem
+        ),
+        Field("params", Kind.OBJECT, "The service's settings.", item=SERVICE_PARAMS),
+        Field("pages", Kind.OBJECT_LIST, "The pages the service answers on.", item=SERVICE_PAGE),
+    ),
+)
+
+SOURCE: Final = Model(
+    "kommo:index:Source",
+    "A lead source of the account (REST API v4 `/api/v4/sources`): a chat created with its `externalId` "
+    "lands in its pipeline. Kommo reads a source back, so `refresh` shows a source renamed, moved or "
+    "deleted out of band, and the next `up` puts it back.\n\n"
+    "The source belongs to the integration whose access token created it. Kommo allows 100 sources per "
+    "integration, and its widget must declare the `lead_sources` location.\n\n"
+    "## Import\n\nAn existing source is imported by its numeric id, and read whole:\n\n"
+    "```sh\n$ pulumi import kommo:index:Source chats 123456\n```",
+    (
+        Field(
+            "name",
+            Kind.STRING,
+            "The source's name, shown in the lead card.",
+            required=True,
+            check=name_problem,
+            api=True,
+        ),
+        Field(
+            "external_id",
+            Kind.STRING,
+            "The source's id in your integration, at most 40 printable ASCII characters, unique per "
+            "integration: amojo's create-chat call takes it as `source.external_id`.",
+            required=True,
+            check=external_id_problem,
+            api=True,
+        ),
+        Field(
+            "pipeline_id",
+            Kind.INTEGER,
+            "The pipeline whose leads the source's chats make (an id from `kommo.getPipelines()`). Left "
+            "out: Kommo puts the source in the main pipeline, and later changes are kept.",
+            change=Change.KEEP,
+            check=pipeline_id_problem,
+            api=True,
+            output_description="The pipeline of the source's leads, as Kommo has it.",
+        ),
+        Field(
+            "default",
+            Kind.BOOLEAN,
+            "Whether this is the integration's default source. Left out: keep what Kommo has.",
+            change=Change.KEEP,
+            api=True,
+        ),
+        Field(
+            "origin_code",
+            Kind.STRING,
+            "The main channel code of the source, at most 20 characters and not only digits. Left out: "
+            "keep what Kommo has.",
+            change=Change.KEEP,
+            check=origin_code_problem,
+            api=True,
+        ),
+        Field(
+            "services",
+            Kind.OBJECT_LIST,
+            "The services the source offers (a WhatsApp number for the 'write first' button). Left out: "
+            "keep what Kommo has.",
+            change=Change.KEEP,
+            item=SERVICE,
+            api=True,
+        ),
+        Field(
+            "source_id",
+            Kind.INTEGER,
+            "Kommo's numeric id of the source; the resource's id is the same number, as text.",
+            change=Change.NONE,
+            output_only=True,
+            stable=True,
+        ),
+    ),
+    id_field="source_id",
+)
+
+
+def _sent(props: Mapping[str, Any]) -> dict[str, Any]:
+    return {f.name: props[f.name] for f in SOURCE.fields if f.api and props.get(f.name) is not None}
+
+
+def _state(source: Mapping[str, Any]) -> dict[str, Any]:
+    state = {f.name: source.get(f.name) for f in SOURCE.fields if f.api}
+    state["source_id"] = source.get("id")
+    return state
+
+
+def create(client: RestApiClient, props: Mapping[str, Any]) -> dict[str, Any]:
+    """Create the source; its state from Kommo's answer (its id, and the pipeline Kommo chose)."""
+    return _state(client.create_source(_sent(props)))
+
+
+def read(client: RestApiClient, source_id: int) -> dict[str, Any] | None:
+    """The source as Kommo has it now, or ``None`` when it is gone."""
+    found = client.get_source(source_id)
+    return None if found is None else _state(found)
+
+
+def update(client: RestApiClient, source_id: int, props: Mapping[str, Any]) -> dict[str, Any]:
+    """Change the source in place; its state as Kommo answers."""
+    return _state(client.update_source(source_id, _sent(props)))
+
+
+def delete(client: RestApiClient, source_id: int) -> None:
+    """Delete the source; one already gone counts as deleted."""
+    client.delete_source(source_id)
+
+
+def parse_id(value: str) -> int | None:
+    """A source id from a resource id (Kommo's numeric id as text), or ``None`` when it is not one."""
+    text = value.strip()
+    return int(text) if text.isdigit() and len(text) < 19 else None
