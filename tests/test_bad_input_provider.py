@@ -25,6 +25,7 @@ from kommo_provider.model import Kind
 from kommo_provider.plugin import config
 from kommo_provider.plugin.account import Source, Webhook
 from kommo_provider.plugin.connection import ChatChannelConnection
+from kommo_provider.plugin.resources import ModelResource
 from kommo_provider.plugin.wire import Secret
 from kommo_provider.provider import KommoChatChannelConnectionProvider
 
@@ -400,11 +401,12 @@ WEBHOOK_CASES: list[tuple[str, Any]] = [
 def test_rest_resource_check_names_the_property(
     emulator: EmulatorServer, resource: str, prop: str, value: Any
 ) -> None:
-    handler, news = {
+    handlers: dict[str, tuple[ModelResource, dict[str, Any]]] = {
         "source": (Source(), {"name": "Chats", "externalId": "chats"}),
         "webhook": (Webhook(), {"destination": "https://bot.example.com/hook", "settings": ["add_lead"]}),
-    }[resource]
-    news = {**news, prop: value}
+    }
+    handler, valid = handlers[resource]
+    news = {**valid, prop: value}
     if value is None:
         del news[prop]
     settings = config.configure({"accountDomain": "acme", "accessToken": Secret(ACME_TOKEN)})
