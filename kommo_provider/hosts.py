@@ -6,7 +6,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Final
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from .exceptions import ConfigurationError
 from .model import GOT
@@ -80,6 +80,21 @@ def resolve_base_url(
     if any(char.isspace() or not char.isprintable() for char in text):
         # urlsplit silently deletes tabs and newlines inside a URL; refuse them instead.
         raise ConfigurationError(field, f"{GOT} contains whitespace or a control character", text)
+    parts, hostname, port = _split(text, field, not_a_url)
+    if parts.scheme == "http" and not allow_insecure and not is_loopback_host(hostname):
+        raise ConfigurationError(
+            field,
+            f"{GOT} uses plain http to a non-loopback host; use https "
+            "(plain http is accepted only for 127.0.0.1/localhost, e.g. the emulator)",
+            text,
+        )
+    host = hostname if ":" not in hostname else f"[{hostname}]"
+    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+
+
+def _split(text: str, field: str, not_a_url: str) -> tuple[SplitResult, str, int | None]:
+    """``scheme://host[:port]`` taken apart, or the reason it is not one."""
+    bad_port = f"invalid port in {GOT}: give a number from 1 to 65535, or leave the port out"
     try:
         parts = urlsplit(text)
         hostname = parts.hostname
@@ -91,35 +106,21 @@ def resolve_base_url(
         ) from exc
     if parts.scheme not in ("http", "https"):
         raise ConfigurationError(field, f"{GOT} {not_a_url}{_non_ascii_hint(text)}", text)
-    if parts.username is not None or parts.password is not None:
+    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
         raise ConfigurationError(field, "use scheme://host[:port] only, without credentials or query")
     if not hostname:
         raise ConfigurationError(
             field, f"{GOT} has no host name; use scheme://host[:port], e.g. {KOMMO}", text
         )
-    if parts.query or parts.fragment:
-        raise ConfigurationError(field, "use scheme://host[:port] only, without credentials or query")
     if parts.path not in ("", "/"):
         raise ConfigurationError(field, f"give the host only, without a path (got {GOT})", text)
     try:
         port = parts.port
     except ValueError as exc:  # not digits, or outside 0-65535
-        raise ConfigurationError(
-            field, f"invalid port in {GOT}: give a number from 1 to 65535, or leave the port out", text
-        ) from exc
+        raise ConfigurationError(field, bad_port, text) from exc
     if port == 0:
-        raise ConfigurationError(
-            field, f"invalid port in {GOT}: give a number from 1 to 65535, or leave the port out", text
-        )
-    if parts.scheme == "http" and not allow_insecure and not is_loopback_host(hostname):
-        raise ConfigurationError(
-            field,
-            f"{GOT} uses plain http to a non-loopback host; use https "
-            "(plain http is accepted only for 127.0.0.1/localhost, e.g. the emulator)",
-            text,
-        )
-    host = hostname if ":" not in hostname else f"[{hostname}]"
-    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+        raise ConfigurationError(field, bad_port, text)
+    return parts, hostname, port
 
 
 # -- the REST API v4: one host per account ------------------------------------------------------------
