@@ -57,7 +57,7 @@ export class ChatChannelConnection extends pulumi.CustomResource {
     }
 
     /**
-     * The Kommo account's amojo_id.
+     * The Kommo account's amojo_id, in lower case.
      */
     declare public readonly accountId: pulumi.Output<string>;
     /**
@@ -73,7 +73,7 @@ export class ChatChannelConnection extends pulumi.CustomResource {
      */
     declare public readonly hookApiVersion: pulumi.Output<string | undefined>;
     /**
-     * Whether the channel's reply time window is off for this account, as Kommo answered it.
+     * Whether the reply time window is off for this account, as Kommo answered it.
      */
     declare public readonly isTimeWindowDisabled: pulumi.Output<boolean | undefined>;
     /**
@@ -84,6 +84,10 @@ export class ChatChannelConnection extends pulumi.CustomResource {
      * The connection's id in amojo, as Kommo returned it; every message and chat call for this account needs it. Also the resource's id.
      */
     declare public /*out*/ readonly scopeId: pulumi.Output<string>;
+    /**
+     * A one-way fingerprint of the channel secret the connection was made with (an HMAC of a fixed text), so a rotated secret is noticed without keeping the secret on every connection.
+     */
+    declare public /*out*/ readonly secretFingerprint: pulumi.Output<string | undefined>;
     /**
      * The channel's name in this account, as Kommo answered it.
      */
@@ -111,6 +115,7 @@ export class ChatChannelConnection extends pulumi.CustomResource {
             resourceInputs["baseUrl"] = undefined /*out*/;
             resourceInputs["channelId"] = undefined /*out*/;
             resourceInputs["scopeId"] = undefined /*out*/;
+            resourceInputs["secretFingerprint"] = undefined /*out*/;
         } else {
             resourceInputs["accountId"] = undefined /*out*/;
             resourceInputs["baseUrl"] = undefined /*out*/;
@@ -119,9 +124,12 @@ export class ChatChannelConnection extends pulumi.CustomResource {
             resourceInputs["isTimeWindowDisabled"] = undefined /*out*/;
             resourceInputs["reconnectTriggers"] = undefined /*out*/;
             resourceInputs["scopeId"] = undefined /*out*/;
+            resourceInputs["secretFingerprint"] = undefined /*out*/;
             resourceInputs["title"] = undefined /*out*/;
         }
         opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts);
+        const secretOpts = { additionalSecretOutputs: ["secretFingerprint"] };
+        opts = pulumi.mergeOptions(opts, secretOpts);
         super(ChatChannelConnection.__pulumiType, name, resourceInputs, opts);
     }
 }
@@ -131,7 +139,7 @@ export class ChatChannelConnection extends pulumi.CustomResource {
  */
 export interface ChatChannelConnectionArgs {
     /**
-     * The Kommo account's amojo_id (a UUID): `GET https://<subdomain>.kommo.com/api/v4/account?with=amojo_id` with the account's OAuth token. Changing it replaces the connection.
+     * The Kommo account's amojo_id (a UUID): `GET https://<subdomain>.kommo.com/api/v4/account?with=amojo_id` with the account's OAuth token, or the `amojoId` of `kommo.getAccount()`. Changing it replaces the connection.
      */
     accountId: pulumi.Input<string>;
     /**
@@ -147,7 +155,7 @@ export interface ChatChannelConnectionArgs {
      */
     reconnectTriggers?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
-     * The channel's name in this account. Left out: keep what Kommo has (Kommo defaults to the channel's name).
+     * The channel's name in this account, at most 255 characters. Left out: keep what Kommo has (Kommo defaults to the channel's name).
      */
     title?: pulumi.Input<string | undefined>;
 }

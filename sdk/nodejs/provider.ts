@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as utilities from "./utilities";
 
 /**
- * The Kommo Chat provider: one custom chat channel (its id and secret) at one Chat API host. Declare one explicit provider per channel to connect accounts to several channels from one stack; the default provider reads `kommo:channelId`, `kommo:channelSecret` and `kommo:baseUrl` from stack config.
+ * The Kommo provider: one custom chat channel (its id and secret) at one Chat API host, and one Kommo account (its host and a long-lived token) for the REST API v4. Either group may be left out: a resource that needs a group the provider lacks fails at preview, naming what to set. Declare one explicit provider per channel or account to use several from one stack; the default provider reads `kommo:channelId`, `kommo:channelSecret`, `kommo:baseUrl`, `kommo:accountDomain`, `kommo:accessToken` and `kommo:apiBaseUrl` from stack config.
  *
  * A different `channelId` or `baseUrl` replaces every connection made through the provider (for a new host, each old connection is disconnected first); a rotated `channelSecret` reconnects them in place, and later disconnects are signed with the new secret.
  */
@@ -32,16 +32,13 @@ export class Provider extends pulumi.ProviderResource {
      * @param args The arguments to use to populate this resource's properties.
      * @param opts A bag of options that control this resource's behavior.
      */
-    constructor(name: string, args: ProviderArgs, opts?: pulumi.ResourceOptions) {
+    constructor(name: string, args?: ProviderArgs, opts?: pulumi.ResourceOptions) {
         let resourceInputs: pulumi.Inputs = {};
         opts = opts || {};
         {
-            if (args?.channelId === undefined && !opts.urn) {
-                throw new Error("Missing required property 'channelId'");
-            }
-            if (args?.channelSecret === undefined && !opts.urn) {
-                throw new Error("Missing required property 'channelSecret'");
-            }
+            resourceInputs["accessToken"] = args?.accessToken ? pulumi.secret(args.accessToken) : undefined;
+            resourceInputs["accountDomain"] = args?.accountDomain;
+            resourceInputs["apiBaseUrl"] = args?.apiBaseUrl;
             resourceInputs["baseUrl"] = args?.baseUrl;
             resourceInputs["channelId"] = args?.channelId;
             resourceInputs["channelSecret"] = args?.channelSecret ? pulumi.secret(args.channelSecret) : undefined;
@@ -60,19 +57,31 @@ export class Provider extends pulumi.ProviderResource {
  */
 export interface ProviderArgs {
     /**
+     * A long-lived access token of the account's private integration (a JWT, valid from one day to five years): it signs every REST API v4 call. Always stored as a secret. The provider reads its expiry offline: an expired token fails at preview, one that expires within 14 days gives a warning.
+     */
+    accessToken?: pulumi.Input<string | undefined>;
+    /**
+     * The Kommo account's host for the REST API v4, such as `example.kommo.com` or `example.amocrm.ru`; a bare `example` means `example.kommo.com`. Changing it replaces every source and webhook made through the provider.
+     */
+    accountDomain?: pulumi.Input<string | undefined>;
+    /**
+     * Where the REST API v4 lives instead of `https://<accountDomain>`: an https URL, or plain http to 127.0.0.1/localhost, such as the kommo-chat emulator. Changing it replaces every source and webhook made through the provider.
+     */
+    apiBaseUrl?: pulumi.Input<string | undefined>;
+    /**
      * Where the Chat API lives: `kommo` (default, https://amojo.kommo.com), `amocrm.ru`, `amocrm.com`, or an https URL. Plain http is accepted only for 127.0.0.1/localhost, such as the kommo-chat emulator.
      */
     baseUrl?: pulumi.Input<string | undefined>;
     /**
      * The channel UUID Kommo support issued when the custom chat channel was registered.
      */
-    channelId: pulumi.Input<string>;
+    channelId?: pulumi.Input<string | undefined>;
     /**
-     * The channel secret Kommo support issued with the channel id: the HMAC-SHA1 key that signs every Chat API request. Always stored as a secret, even when given as plain text.
+     * The channel secret Kommo support issued with the channel id: the HMAC-SHA1 key that signs every Chat API request. Always stored as a secret, even when given as plain text. Set it with `pulumi config set --secret kommo:channelSecret` (it prompts, or reads standard input).
      */
-    channelSecret: pulumi.Input<string>;
+    channelSecret?: pulumi.Input<string | undefined>;
     /**
-     * Seconds to wait for a connection to the Chat API (default 5; greater than 0, at most 120).
+     * Seconds to wait for a connection to Kommo (default 5; greater than 0, at most 120).
      */
     connectTimeout?: pulumi.Input<number | undefined>;
     /**
@@ -84,7 +93,7 @@ export interface ProviderArgs {
      */
     maxRetries?: pulumi.Input<number | undefined>;
     /**
-     * Seconds to wait for an answer from the Chat API (default 30; greater than 0, at most 600).
+     * Seconds to wait for an answer from Kommo (default 30; greater than 0, at most 600).
      */
     readTimeout?: pulumi.Input<number | undefined>;
 }

@@ -28,7 +28,7 @@ import (
 type ChatChannelConnection struct {
 	pulumi.CustomResourceState
 
-	// The Kommo account's amojo_id.
+	// The Kommo account's amojo_id, in lower case.
 	AccountId pulumi.StringOutput `pulumi:"accountId"`
 	// The Chat API host the connection was made at, as a URL (the provider's `baseUrl`).
 	BaseUrl pulumi.StringOutput `pulumi:"baseUrl"`
@@ -36,12 +36,14 @@ type ChatChannelConnection struct {
 	ChannelId pulumi.StringOutput `pulumi:"channelId"`
 	// The webhook format Kommo sends for this account, as Kommo answered it.
 	HookApiVersion pulumi.StringPtrOutput `pulumi:"hookApiVersion"`
-	// Whether the channel's reply time window is off for this account, as Kommo answered it.
+	// Whether the reply time window is off for this account, as Kommo answered it.
 	IsTimeWindowDisabled pulumi.BoolPtrOutput `pulumi:"isTimeWindowDisabled"`
 	// The values that, when changed, force a fresh connect.
 	ReconnectTriggers pulumi.StringArrayOutput `pulumi:"reconnectTriggers"`
 	// The connection's id in amojo, as Kommo returned it; every message and chat call for this account needs it. Also the resource's id.
 	ScopeId pulumi.StringOutput `pulumi:"scopeId"`
+	// A one-way fingerprint of the channel secret the connection was made with (an HMAC of a fixed text), so a rotated secret is noticed without keeping the secret on every connection.
+	SecretFingerprint pulumi.StringPtrOutput `pulumi:"secretFingerprint"`
 	// The channel's name in this account, as Kommo answered it.
 	Title pulumi.StringPtrOutput `pulumi:"title"`
 }
@@ -59,6 +61,10 @@ func NewChatChannelConnection(ctx *pulumi.Context,
 	if args.HookApiVersion == nil {
 		args.HookApiVersion = pulumi.StringPtr("v2")
 	}
+	secrets := pulumi.AdditionalSecretOutputs([]string{
+		"secretFingerprint",
+	})
+	opts = append(opts, secrets)
 	opts = internal.PkgResourceDefaultOpts(opts)
 	var resource ChatChannelConnection
 	err := ctx.RegisterResource("kommo:index:ChatChannelConnection", name, args, &resource, opts...)
@@ -98,7 +104,7 @@ func ChatChannelConnectionExists(ctx *pulumi.Context,
 }
 
 type chatChannelConnectionArgs struct {
-	// The Kommo account's amojo_id (a UUID): `GET https://<subdomain>.kommo.com/api/v4/account?with=amojo_id` with the account's OAuth token. Changing it replaces the connection.
+	// The Kommo account's amojo_id (a UUID): `GET https://<subdomain>.kommo.com/api/v4/account?with=amojo_id` with the account's OAuth token, or the `amojoId` of `kommo.getAccount()`. Changing it replaces the connection.
 	AccountId string `pulumi:"accountId"`
 	// The webhook format Kommo sends for this account: `v2` (default, the one Kommo documents) or `v1`.
 	HookApiVersion *string `pulumi:"hookApiVersion"`
@@ -106,13 +112,13 @@ type chatChannelConnectionArgs struct {
 	IsTimeWindowDisabled *bool `pulumi:"isTimeWindowDisabled"`
 	// Any change to these values connects again without touching anything else: Kommo disables the channel when the integration is disabled and needs a new connect after each reinstall, so put the reinstall date here.
 	ReconnectTriggers []string `pulumi:"reconnectTriggers"`
-	// The channel's name in this account. Left out: keep what Kommo has (Kommo defaults to the channel's name).
+	// The channel's name in this account, at most 255 characters. Left out: keep what Kommo has (Kommo defaults to the channel's name).
 	Title *string `pulumi:"title"`
 }
 
 // The set of arguments for constructing a ChatChannelConnection resource.
 type ChatChannelConnectionArgs struct {
-	// The Kommo account's amojo_id (a UUID): `GET https://<subdomain>.kommo.com/api/v4/account?with=amojo_id` with the account's OAuth token. Changing it replaces the connection.
+	// The Kommo account's amojo_id (a UUID): `GET https://<subdomain>.kommo.com/api/v4/account?with=amojo_id` with the account's OAuth token, or the `amojoId` of `kommo.getAccount()`. Changing it replaces the connection.
 	AccountId pulumi.StringInput
 	// The webhook format Kommo sends for this account: `v2` (default, the one Kommo documents) or `v1`.
 	HookApiVersion pulumi.StringPtrInput
@@ -120,7 +126,7 @@ type ChatChannelConnectionArgs struct {
 	IsTimeWindowDisabled pulumi.BoolPtrInput
 	// Any change to these values connects again without touching anything else: Kommo disables the channel when the integration is disabled and needs a new connect after each reinstall, so put the reinstall date here.
 	ReconnectTriggers pulumi.StringArrayInput
-	// The channel's name in this account. Left out: keep what Kommo has (Kommo defaults to the channel's name).
+	// The channel's name in this account, at most 255 characters. Left out: keep what Kommo has (Kommo defaults to the channel's name).
 	Title pulumi.StringPtrInput
 }
 
@@ -161,7 +167,7 @@ func (o ChatChannelConnectionOutput) ToChatChannelConnectionOutputWithContext(ct
 	return o
 }
 
-// The Kommo account's amojo_id.
+// The Kommo account's amojo_id, in lower case.
 func (o ChatChannelConnectionOutput) AccountId() pulumi.StringOutput {
 	return o.ApplyT(func(v *ChatChannelConnection) pulumi.StringOutput { return v.AccountId }).(pulumi.StringOutput)
 }
@@ -181,7 +187,7 @@ func (o ChatChannelConnectionOutput) HookApiVersion() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *ChatChannelConnection) pulumi.StringPtrOutput { return v.HookApiVersion }).(pulumi.StringPtrOutput)
 }
 
-// Whether the channel's reply time window is off for this account, as Kommo answered it.
+// Whether the reply time window is off for this account, as Kommo answered it.
 func (o ChatChannelConnectionOutput) IsTimeWindowDisabled() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *ChatChannelConnection) pulumi.BoolPtrOutput { return v.IsTimeWindowDisabled }).(pulumi.BoolPtrOutput)
 }
@@ -194,6 +200,11 @@ func (o ChatChannelConnectionOutput) ReconnectTriggers() pulumi.StringArrayOutpu
 // The connection's id in amojo, as Kommo returned it; every message and chat call for this account needs it. Also the resource's id.
 func (o ChatChannelConnectionOutput) ScopeId() pulumi.StringOutput {
 	return o.ApplyT(func(v *ChatChannelConnection) pulumi.StringOutput { return v.ScopeId }).(pulumi.StringOutput)
+}
+
+// A one-way fingerprint of the channel secret the connection was made with (an HMAC of a fixed text), so a rotated secret is noticed without keeping the secret on every connection.
+func (o ChatChannelConnectionOutput) SecretFingerprint() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ChatChannelConnection) pulumi.StringPtrOutput { return v.SecretFingerprint }).(pulumi.StringPtrOutput)
 }
 
 // The channel's name in this account, as Kommo answered it.

@@ -23,6 +23,10 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 	switch typ {
 	case "kommo:index:ChatChannelConnection":
 		r = &ChatChannelConnection{}
+	case "kommo:index:Source":
+		r = &Source{}
+	case "kommo:index:Webhook":
+		r = &Webhook{}
 	default:
 		return nil, fmt.Errorf("unknown resource type: %s", typ)
 	}

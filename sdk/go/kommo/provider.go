@@ -7,12 +7,11 @@ import (
 	"context"
 	"reflect"
 
-	"errors"
 	"github.com/kommo-provider/kommo-provider/sdk/go/kommo/internal"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// The Kommo Chat provider: one custom chat channel (its id and secret) at one Chat API host. Declare one explicit provider per channel to connect accounts to several channels from one stack; the default provider reads `kommo:channelId`, `kommo:channelSecret` and `kommo:baseUrl` from stack config.
+// The Kommo provider: one custom chat channel (its id and secret) at one Chat API host, and one Kommo account (its host and a long-lived token) for the REST API v4. Either group may be left out: a resource that needs a group the provider lacks fails at preview, naming what to set. Declare one explicit provider per channel or account to use several from one stack; the default provider reads `kommo:channelId`, `kommo:channelSecret`, `kommo:baseUrl`, `kommo:accountDomain`, `kommo:accessToken` and `kommo:apiBaseUrl` from stack config.
 //
 // A different `channelId` or `baseUrl` replaces every connection made through the provider (for a new host, each old connection is disconnected first); a rotated `channelSecret` reconnects them in place, and later disconnects are signed with the new secret.
 type Provider struct {
@@ -23,17 +22,14 @@ type Provider struct {
 func NewProvider(ctx *pulumi.Context,
 	name string, args *ProviderArgs, opts ...pulumi.ResourceOption) (*Provider, error) {
 	if args == nil {
-		return nil, errors.New("missing one or more required arguments")
+		args = &ProviderArgs{}
 	}
 
-	if args.ChannelId == nil {
-		return nil, errors.New("invalid value for required argument 'ChannelId'")
-	}
-	if args.ChannelSecret == nil {
-		return nil, errors.New("invalid value for required argument 'ChannelSecret'")
+	if args.AccessToken != nil {
+		args.AccessToken = pulumi.ToSecret(args.AccessToken).(pulumi.StringPtrInput)
 	}
 	if args.ChannelSecret != nil {
-		args.ChannelSecret = pulumi.ToSecret(args.ChannelSecret).(pulumi.StringInput)
+		args.ChannelSecret = pulumi.ToSecret(args.ChannelSecret).(pulumi.StringPtrInput)
 	}
 	opts = internal.PkgResourceDefaultOpts(opts)
 	var resource Provider
@@ -45,37 +41,49 @@ func NewProvider(ctx *pulumi.Context,
 }
 
 type providerArgs struct {
+	// A long-lived access token of the account's private integration (a JWT, valid from one day to five years): it signs every REST API v4 call. Always stored as a secret. The provider reads its expiry offline: an expired token fails at preview, one that expires within 14 days gives a warning.
+	AccessToken *string `pulumi:"accessToken"`
+	// The Kommo account's host for the REST API v4, such as `example.kommo.com` or `example.amocrm.ru`; a bare `example` means `example.kommo.com`. Changing it replaces every source and webhook made through the provider.
+	AccountDomain *string `pulumi:"accountDomain"`
+	// Where the REST API v4 lives instead of `https://<accountDomain>`: an https URL, or plain http to 127.0.0.1/localhost, such as the kommo-chat emulator. Changing it replaces every source and webhook made through the provider.
+	ApiBaseUrl *string `pulumi:"apiBaseUrl"`
 	// Where the Chat API lives: `kommo` (default, https://amojo.kommo.com), `amocrm.ru`, `amocrm.com`, or an https URL. Plain http is accepted only for 127.0.0.1/localhost, such as the kommo-chat emulator.
 	BaseUrl *string `pulumi:"baseUrl"`
 	// The channel UUID Kommo support issued when the custom chat channel was registered.
-	ChannelId string `pulumi:"channelId"`
-	// The channel secret Kommo support issued with the channel id: the HMAC-SHA1 key that signs every Chat API request. Always stored as a secret, even when given as plain text.
-	ChannelSecret string `pulumi:"channelSecret"`
-	// Seconds to wait for a connection to the Chat API (default 5; greater than 0, at most 120).
+	ChannelId *string `pulumi:"channelId"`
+	// The channel secret Kommo support issued with the channel id: the HMAC-SHA1 key that signs every Chat API request. Always stored as a secret, even when given as plain text. Set it with `pulumi config set --secret kommo:channelSecret` (it prompts, or reads standard input).
+	ChannelSecret *string `pulumi:"channelSecret"`
+	// Seconds to wait for a connection to Kommo (default 5; greater than 0, at most 120).
 	ConnectTimeout *float64 `pulumi:"connectTimeout"`
 	// Spaces requests to stay under Kommo's documented limit of 7 requests per second (default 7); 0 turns pacing off. From 0 to 1000.
 	MaxRequestsPerSecond *float64 `pulumi:"maxRequestsPerSecond"`
 	// Retries on connection errors, read timeouts, 429 (honouring Retry-After, capped at 30 s) and 5xx answers (default 8). From 0 to 20.
 	MaxRetries *int `pulumi:"maxRetries"`
-	// Seconds to wait for an answer from the Chat API (default 30; greater than 0, at most 600).
+	// Seconds to wait for an answer from Kommo (default 30; greater than 0, at most 600).
 	ReadTimeout *float64 `pulumi:"readTimeout"`
 }
 
 // The set of arguments for constructing a Provider resource.
 type ProviderArgs struct {
+	// A long-lived access token of the account's private integration (a JWT, valid from one day to five years): it signs every REST API v4 call. Always stored as a secret. The provider reads its expiry offline: an expired token fails at preview, one that expires within 14 days gives a warning.
+	AccessToken pulumi.StringPtrInput
+	// The Kommo account's host for the REST API v4, such as `example.kommo.com` or `example.amocrm.ru`; a bare `example` means `example.kommo.com`. Changing it replaces every source and webhook made through the provider.
+	AccountDomain pulumi.StringPtrInput
+	// Where the REST API v4 lives instead of `https://<accountDomain>`: an https URL, or plain http to 127.0.0.1/localhost, such as the kommo-chat emulator. Changing it replaces every source and webhook made through the provider.
+	ApiBaseUrl pulumi.StringPtrInput
 	// Where the Chat API lives: `kommo` (default, https://amojo.kommo.com), `amocrm.ru`, `amocrm.com`, or an https URL. Plain http is accepted only for 127.0.0.1/localhost, such as the kommo-chat emulator.
 	BaseUrl pulumi.StringPtrInput
 	// The channel UUID Kommo support issued when the custom chat channel was registered.
-	ChannelId pulumi.StringInput
-	// The channel secret Kommo support issued with the channel id: the HMAC-SHA1 key that signs every Chat API request. Always stored as a secret, even when given as plain text.
-	ChannelSecret pulumi.StringInput
-	// Seconds to wait for a connection to the Chat API (default 5; greater than 0, at most 120).
+	ChannelId pulumi.StringPtrInput
+	// The channel secret Kommo support issued with the channel id: the HMAC-SHA1 key that signs every Chat API request. Always stored as a secret, even when given as plain text. Set it with `pulumi config set --secret kommo:channelSecret` (it prompts, or reads standard input).
+	ChannelSecret pulumi.StringPtrInput
+	// Seconds to wait for a connection to Kommo (default 5; greater than 0, at most 120).
 	ConnectTimeout pulumi.Float64PtrInput
 	// Spaces requests to stay under Kommo's documented limit of 7 requests per second (default 7); 0 turns pacing off. From 0 to 1000.
 	MaxRequestsPerSecond pulumi.Float64PtrInput
 	// Retries on connection errors, read timeouts, 429 (honouring Retry-After, capped at 30 s) and 5xx answers (default 8). From 0 to 20.
 	MaxRetries pulumi.IntPtrInput
-	// Seconds to wait for an answer from the Chat API (default 30; greater than 0, at most 600).
+	// Seconds to wait for an answer from Kommo (default 30; greater than 0, at most 600).
 	ReadTimeout pulumi.Float64PtrInput
 }
 

@@ -8,6 +8,39 @@ declare var exports: any;
 const __config = new pulumi.Config("kommo");
 
 /**
+ * A long-lived access token of the account's private integration (a JWT, valid from one day to five years): it signs every REST API v4 call. Always stored as a secret. The provider reads its expiry offline: an expired token fails at preview, one that expires within 14 days gives a warning.
+ */
+export declare const accessToken: string | undefined;
+Object.defineProperty(exports, "accessToken", {
+    get() {
+        return __config.get("accessToken");
+    },
+    enumerable: true,
+});
+
+/**
+ * The Kommo account's host for the REST API v4, such as `example.kommo.com` or `example.amocrm.ru`; a bare `example` means `example.kommo.com`. Changing it replaces every source and webhook made through the provider.
+ */
+export declare const accountDomain: string | undefined;
+Object.defineProperty(exports, "accountDomain", {
+    get() {
+        return __config.get("accountDomain");
+    },
+    enumerable: true,
+});
+
+/**
+ * Where the REST API v4 lives instead of `https://<accountDomain>`: an https URL, or plain http to 127.0.0.1/localhost, such as the kommo-chat emulator. Changing it replaces every source and webhook made through the provider.
+ */
+export declare const apiBaseUrl: string | undefined;
+Object.defineProperty(exports, "apiBaseUrl", {
+    get() {
+        return __config.get("apiBaseUrl");
+    },
+    enumerable: true,
+});
+
+/**
  * Where the Chat API lives: `kommo` (default, https://amojo.kommo.com), `amocrm.ru`, `amocrm.com`, or an https URL. Plain http is accepted only for 127.0.0.1/localhost, such as the kommo-chat emulator.
  */
 export declare const baseUrl: string | undefined;
@@ -30,7 +63,7 @@ Object.defineProperty(exports, "channelId", {
 });
 
 /**
- * The channel secret Kommo support issued with the channel id: the HMAC-SHA1 key that signs every Chat API request. Set it with `pulumi config set --secret kommo:channelSecret` (it prompts, or reads standard input).
+ * The channel secret Kommo support issued with the channel id: the HMAC-SHA1 key that signs every Chat API request. Always stored as a secret, even when given as plain text. Set it with `pulumi config set --secret kommo:channelSecret` (it prompts, or reads standard input).
  */
 export declare const channelSecret: string | undefined;
 Object.defineProperty(exports, "channelSecret", {
@@ -41,7 +74,7 @@ Object.defineProperty(exports, "channelSecret", {
 });
 
 /**
- * Seconds to wait for a connection to the Chat API (default 5; greater than 0, at most 120).
+ * Seconds to wait for a connection to Kommo (default 5; greater than 0, at most 120).
  */
 export declare const connectTimeout: number | undefined;
 Object.defineProperty(exports, "connectTimeout", {
@@ -74,7 +107,7 @@ Object.defineProperty(exports, "maxRetries", {
 });
 
 /**
- * Seconds to wait for an answer from the Chat API (default 30; greater than 0, at most 600).
+ * Seconds to wait for an answer from Kommo (default 30; greater than 0, at most 600).
  */
 export declare const readTimeout: number | undefined;
 Object.defineProperty(exports, "readTimeout", {

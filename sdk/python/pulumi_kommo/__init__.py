@@ -7,7 +7,13 @@ from . import _utilities
 import typing
 # Export this package's modules as members:
 from .chat_channel_connection import *
+from .get_account import *
+from .get_pipelines import *
 from .provider import *
+from .source import *
+from .webhook import *
+from ._inputs import *
+from . import outputs
 
 # Make subpackages available:
 if typing.TYPE_CHECKING:
@@ -24,7 +30,9 @@ _utilities.register(
   "mod": "index",
   "fqn": "pulumi_kommo",
   "classes": {
-   "kommo:index:ChatChannelConnection": "ChatChannelConnection"
+   "kommo:index:ChatChannelConnection": "ChatChannelConnection",
+   "kommo:index:Source": "Source",
+   "kommo:index:Webhook": "Webhook"
   }
  }
 ]

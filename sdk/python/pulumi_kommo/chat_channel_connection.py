@@ -27,11 +27,11 @@ class ChatChannelConnectionArgs:
         """
         The set of arguments for constructing a ChatChannelConnection resource.
 
-        :param pulumi.Input[_builtins.str] account_id: The Kommo account's amojo_id (a UUID): `GET https://<subdomain>.kommo.com/api/v4/account?with=amojo_id` with the account's OAuth token. Changing it replaces the connection.
+        :param pulumi.Input[_builtins.str] account_id: The Kommo account's amojo_id (a UUID): `GET https://<subdomain>.kommo.com/api/v4/account?with=amojo_id` with the account's OAuth token, or the `amojoId` of `kommo.getAccount()`. Changing it replaces the connection.
         :param pulumi.Input[_builtins.str] hook_api_version: The webhook format Kommo sends for this account: `v2` (default, the one Kommo documents) or `v1`.
         :param pulumi.Input[_builtins.bool] is_time_window_disabled: Switch off the channel's reply time window for this account. Left out: keep what Kommo has.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] reconnect_triggers: Any change to these values connects again without touching anything else: Kommo disables the channel when the integration is disabled and needs a new connect after each reinstall, so put the reinstall date here.
-        :param pulumi.Input[_builtins.str] title: The channel's name in this account. Left out: keep what Kommo has (Kommo defaults to the channel's name).
+        :param pulumi.Input[_builtins.str] title: The channel's name in this account, at most 255 characters. Left out: keep what Kommo has (Kommo defaults to the channel's name).
         """
         pulumi.set(__self__, "account_id", account_id)
         if hook_api_version is None:
@@ -49,7 +49,7 @@ class ChatChannelConnectionArgs:
     @pulumi.getter(name="accountId")
     def account_id(self) -> pulumi.Input[_builtins.str]:
         """
-        The Kommo account's amojo_id (a UUID): `GET https://<subdomain>.kommo.com/api/v4/account?with=amojo_id` with the account's OAuth token. Changing it replaces the connection.
+        The Kommo account's amojo_id (a UUID): `GET https://<subdomain>.kommo.com/api/v4/account?with=amojo_id` with the account's OAuth token, or the `amojoId` of `kommo.getAccount()`. Changing it replaces the connection.
         """
         return pulumi.get(self, "account_id")
 
@@ -97,7 +97,7 @@ class ChatChannelConnectionArgs:
     @pulumi.getter
     def title(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The channel's name in this account. Left out: keep what Kommo has (Kommo defaults to the channel's name).
+        The channel's name in this account, at most 255 characters. Left out: keep what Kommo has (Kommo defaults to the channel's name).
         """
         return pulumi.get(self, "title")
 
@@ -135,11 +135,11 @@ class ChatChannelConnection(pulumi.CustomResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param pulumi.Input[_builtins.str] account_id: The Kommo account's amojo_id (a UUID): `GET https://<subdomain>.kommo.com/api/v4/account?with=amojo_id` with the account's OAuth token. Changing it replaces the connection.
+        :param pulumi.Input[_builtins.str] account_id: The Kommo account's amojo_id (a UUID): `GET https://<subdomain>.kommo.com/api/v4/account?with=amojo_id` with the account's OAuth token, or the `amojoId` of `kommo.getAccount()`. Changing it replaces the connection.
         :param pulumi.Input[_builtins.str] hook_api_version: The webhook format Kommo sends for this account: `v2` (default, the one Kommo documents) or `v1`.
         :param pulumi.Input[_builtins.bool] is_time_window_disabled: Switch off the channel's reply time window for this account. Left out: keep what Kommo has.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] reconnect_triggers: Any change to these values connects again without touching anything else: Kommo disables the channel when the integration is disabled and needs a new connect after each reinstall, so put the reinstall date here.
-        :param pulumi.Input[_builtins.str] title: The channel's name in this account. Left out: keep what Kommo has (Kommo defaults to the channel's name).
+        :param pulumi.Input[_builtins.str] title: The channel's name in this account, at most 255 characters. Left out: keep what Kommo has (Kommo defaults to the channel's name).
         """
         ...
     @overload
@@ -203,6 +203,9 @@ class ChatChannelConnection(pulumi.CustomResource):
             __props__.__dict__["base_url"] = None
             __props__.__dict__["channel_id"] = None
             __props__.__dict__["scope_id"] = None
+            __props__.__dict__["secret_fingerprint"] = None
+        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["secretFingerprint"])
+        opts = pulumi.ResourceOptions.merge(opts, secret_opts)
         super(ChatChannelConnection, __self__).__init__(
             'kommo:index:ChatChannelConnection',
             resource_name,
@@ -232,6 +235,7 @@ class ChatChannelConnection(pulumi.CustomResource):
         __props__.__dict__["is_time_window_disabled"] = None
         __props__.__dict__["reconnect_triggers"] = None
         __props__.__dict__["scope_id"] = None
+        __props__.__dict__["secret_fingerprint"] = None
         __props__.__dict__["title"] = None
         return ChatChannelConnection(resource_name, opts=opts, __props__=__props__)
 
@@ -245,7 +249,7 @@ class ChatChannelConnection(pulumi.CustomResource):
     @pulumi.getter(name="accountId")
     def account_id(self) -> pulumi.Output[_builtins.str]:
         """
-        The Kommo account's amojo_id.
+        The Kommo account's amojo_id, in lower case.
         """
         return pulumi.get(self, "account_id")
 
@@ -277,7 +281,7 @@ class ChatChannelConnection(pulumi.CustomResource):
     @pulumi.getter(name="isTimeWindowDisabled")
     def is_time_window_disabled(self) -> pulumi.Output[Optional[_builtins.bool]]:
         """
-        Whether the channel's reply time window is off for this account, as Kommo answered it.
+        Whether the reply time window is off for this account, as Kommo answered it.
         """
         return pulumi.get(self, "is_time_window_disabled")
 
@@ -296,6 +300,14 @@ class ChatChannelConnection(pulumi.CustomResource):
         The connection's id in amojo, as Kommo returned it; every message and chat call for this account needs it. Also the resource's id.
         """
         return pulumi.get(self, "scope_id")
+
+    @_builtins.property
+    @pulumi.getter(name="secretFingerprint")
+    def secret_fingerprint(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        A one-way fingerprint of the channel secret the connection was made with (an HMAC of a fixed text), so a rotated secret is noticed without keeping the secret on every connection.
+        """
+        return pulumi.get(self, "secret_fingerprint")
 
     @_builtins.property
     @pulumi.getter

@@ -19,9 +19,12 @@ __all__ = ['ProviderArgs', 'Provider']
 @pulumi.input_type
 class ProviderArgs:
     def __init__(__self__, *,
-                 channel_id: pulumi.Input[_builtins.str],
-                 channel_secret: pulumi.Input[_builtins.str],
+                 access_token: pulumi.Input[Optional[_builtins.str]] = None,
+                 account_domain: pulumi.Input[Optional[_builtins.str]] = None,
+                 api_base_url: pulumi.Input[Optional[_builtins.str]] = None,
                  base_url: pulumi.Input[Optional[_builtins.str]] = None,
+                 channel_id: pulumi.Input[Optional[_builtins.str]] = None,
+                 channel_secret: pulumi.Input[Optional[_builtins.str]] = None,
                  connect_timeout: pulumi.Input[Optional[_builtins.float]] = None,
                  max_requests_per_second: pulumi.Input[Optional[_builtins.float]] = None,
                  max_retries: pulumi.Input[Optional[_builtins.int]] = None,
@@ -29,18 +32,29 @@ class ProviderArgs:
         """
         The set of arguments for constructing a Provider resource.
 
-        :param pulumi.Input[_builtins.str] channel_id: The channel UUID Kommo support issued when the custom chat channel was registered.
-        :param pulumi.Input[_builtins.str] channel_secret: The channel secret Kommo support issued with the channel id: the HMAC-SHA1 key that signs every Chat API request. Always stored as a secret, even when given as plain text.
+        :param pulumi.Input[_builtins.str] access_token: A long-lived access token of the account's private integration (a JWT, valid from one day to five years): it signs every REST API v4 call. Always stored as a secret. The provider reads its expiry offline: an expired token fails at preview, one that expires within 14 days gives a warning.
+        :param pulumi.Input[_builtins.str] account_domain: The Kommo account's host for the REST API v4, such as `example.kommo.com` or `example.amocrm.ru`; a bare `example` means `example.kommo.com`. Changing it replaces every source and webhook made through the provider.
+        :param pulumi.Input[_builtins.str] api_base_url: Where the REST API v4 lives instead of `https://<accountDomain>`: an https URL, or plain http to 127.0.0.1/localhost, such as the kommo-chat emulator. Changing it replaces every source and webhook made through the provider.
         :param pulumi.Input[_builtins.str] base_url: Where the Chat API lives: `kommo` (default, https://amojo.kommo.com), `amocrm.ru`, `amocrm.com`, or an https URL. Plain http is accepted only for 127.0.0.1/localhost, such as the kommo-chat emulator.
-        :param pulumi.Input[_builtins.float] connect_timeout: Seconds to wait for a connection to the Chat API (default 5; greater than 0, at most 120).
+        :param pulumi.Input[_builtins.str] channel_id: The channel UUID Kommo support issued when the custom chat channel was registered.
+        :param pulumi.Input[_builtins.str] channel_secret: The channel secret Kommo support issued with the channel id: the HMAC-SHA1 key that signs every Chat API request. Always stored as a secret, even when given as plain text. Set it with `pulumi config set --secret kommo:channelSecret` (it prompts, or reads standard input).
+        :param pulumi.Input[_builtins.float] connect_timeout: Seconds to wait for a connection to Kommo (default 5; greater than 0, at most 120).
         :param pulumi.Input[_builtins.float] max_requests_per_second: Spaces requests to stay under Kommo's documented limit of 7 requests per second (default 7); 0 turns pacing off. From 0 to 1000.
         :param pulumi.Input[_builtins.int] max_retries: Retries on connection errors, read timeouts, 429 (honouring Retry-After, capped at 30 s) and 5xx answers (default 8). From 0 to 20.
-        :param pulumi.Input[_builtins.float] read_timeout: Seconds to wait for an answer from the Chat API (default 30; greater than 0, at most 600).
+        :param pulumi.Input[_builtins.float] read_timeout: Seconds to wait for an answer from Kommo (default 30; greater than 0, at most 600).
         """
-        pulumi.set(__self__, "channel_id", channel_id)
-        pulumi.set(__self__, "channel_secret", channel_secret)
+        if access_token is not None:
+            pulumi.set(__self__, "access_token", access_token)
+        if account_domain is not None:
+            pulumi.set(__self__, "account_domain", account_domain)
+        if api_base_url is not None:
+            pulumi.set(__self__, "api_base_url", api_base_url)
         if base_url is not None:
             pulumi.set(__self__, "base_url", base_url)
+        if channel_id is not None:
+            pulumi.set(__self__, "channel_id", channel_id)
+        if channel_secret is not None:
+            pulumi.set(__self__, "channel_secret", channel_secret)
         if connect_timeout is not None:
             pulumi.set(__self__, "connect_timeout", connect_timeout)
         if max_requests_per_second is not None:
@@ -51,28 +65,40 @@ class ProviderArgs:
             pulumi.set(__self__, "read_timeout", read_timeout)
 
     @_builtins.property
-    @pulumi.getter(name="channelId")
-    def channel_id(self) -> pulumi.Input[_builtins.str]:
+    @pulumi.getter(name="accessToken")
+    def access_token(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The channel UUID Kommo support issued when the custom chat channel was registered.
+        A long-lived access token of the account's private integration (a JWT, valid from one day to five years): it signs every REST API v4 call. Always stored as a secret. The provider reads its expiry offline: an expired token fails at preview, one that expires within 14 days gives a warning.
         """
-        return pulumi.get(self, "channel_id")
+        return pulumi.get(self, "access_token")
 
-    @channel_id.setter
-    def channel_id(self, value: pulumi.Input[_builtins.str]):
-        pulumi.set(self, "channel_id", value)
+    @access_token.setter
+    def access_token(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "access_token", value)
 
     @_builtins.property
-    @pulumi.getter(name="channelSecret")
-    def channel_secret(self) -> pulumi.Input[_builtins.str]:
+    @pulumi.getter(name="accountDomain")
+    def account_domain(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The channel secret Kommo support issued with the channel id: the HMAC-SHA1 key that signs every Chat API request. Always stored as a secret, even when given as plain text.
+        The Kommo account's host for the REST API v4, such as `example.kommo.com` or `example.amocrm.ru`; a bare `example` means `example.kommo.com`. Changing it replaces every source and webhook made through the provider.
         """
-        return pulumi.get(self, "channel_secret")
+        return pulumi.get(self, "account_domain")
 
-    @channel_secret.setter
-    def channel_secret(self, value: pulumi.Input[_builtins.str]):
-        pulumi.set(self, "channel_secret", value)
+    @account_domain.setter
+    def account_domain(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "account_domain", value)
+
+    @_builtins.property
+    @pulumi.getter(name="apiBaseUrl")
+    def api_base_url(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Where the REST API v4 lives instead of `https://<accountDomain>`: an https URL, or plain http to 127.0.0.1/localhost, such as the kommo-chat emulator. Changing it replaces every source and webhook made through the provider.
+        """
+        return pulumi.get(self, "api_base_url")
+
+    @api_base_url.setter
+    def api_base_url(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "api_base_url", value)
 
     @_builtins.property
     @pulumi.getter(name="baseUrl")
@@ -87,10 +113,34 @@ class ProviderArgs:
         pulumi.set(self, "base_url", value)
 
     @_builtins.property
+    @pulumi.getter(name="channelId")
+    def channel_id(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The channel UUID Kommo support issued when the custom chat channel was registered.
+        """
+        return pulumi.get(self, "channel_id")
+
+    @channel_id.setter
+    def channel_id(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "channel_id", value)
+
+    @_builtins.property
+    @pulumi.getter(name="channelSecret")
+    def channel_secret(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The channel secret Kommo support issued with the channel id: the HMAC-SHA1 key that signs every Chat API request. Always stored as a secret, even when given as plain text. Set it with `pulumi config set --secret kommo:channelSecret` (it prompts, or reads standard input).
+        """
+        return pulumi.get(self, "channel_secret")
+
+    @channel_secret.setter
+    def channel_secret(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "channel_secret", value)
+
+    @_builtins.property
     @pulumi.getter(name="connectTimeout")
     def connect_timeout(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
-        Seconds to wait for a connection to the Chat API (default 5; greater than 0, at most 120).
+        Seconds to wait for a connection to Kommo (default 5; greater than 0, at most 120).
         """
         return pulumi.get(self, "connect_timeout")
 
@@ -126,7 +176,7 @@ class ProviderArgs:
     @pulumi.getter(name="readTimeout")
     def read_timeout(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
-        Seconds to wait for an answer from the Chat API (default 30; greater than 0, at most 600).
+        Seconds to wait for an answer from Kommo (default 30; greater than 0, at most 600).
         """
         return pulumi.get(self, "read_timeout")
 
@@ -141,6 +191,9 @@ class Provider(pulumi.ProviderResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 access_token: pulumi.Input[Optional[_builtins.str]] = None,
+                 account_domain: pulumi.Input[Optional[_builtins.str]] = None,
+                 api_base_url: pulumi.Input[Optional[_builtins.str]] = None,
                  base_url: pulumi.Input[Optional[_builtins.str]] = None,
                  channel_id: pulumi.Input[Optional[_builtins.str]] = None,
                  channel_secret: pulumi.Input[Optional[_builtins.str]] = None,
@@ -150,28 +203,31 @@ class Provider(pulumi.ProviderResource):
                  read_timeout: pulumi.Input[Optional[_builtins.float]] = None,
                  __props__=None):
         """
-        The Kommo Chat provider: one custom chat channel (its id and secret) at one Chat API host. Declare one explicit provider per channel to connect accounts to several channels from one stack; the default provider reads `kommo:channelId`, `kommo:channelSecret` and `kommo:baseUrl` from stack config.
+        The Kommo provider: one custom chat channel (its id and secret) at one Chat API host, and one Kommo account (its host and a long-lived token) for the REST API v4. Either group may be left out: a resource that needs a group the provider lacks fails at preview, naming what to set. Declare one explicit provider per channel or account to use several from one stack; the default provider reads `kommo:channelId`, `kommo:channelSecret`, `kommo:baseUrl`, `kommo:accountDomain`, `kommo:accessToken` and `kommo:apiBaseUrl` from stack config.
 
         A different `channelId` or `baseUrl` replaces every connection made through the provider (for a new host, each old connection is disconnected first); a rotated `channelSecret` reconnects them in place, and later disconnects are signed with the new secret.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param pulumi.Input[_builtins.str] access_token: A long-lived access token of the account's private integration (a JWT, valid from one day to five years): it signs every REST API v4 call. Always stored as a secret. The provider reads its expiry offline: an expired token fails at preview, one that expires within 14 days gives a warning.
+        :param pulumi.Input[_builtins.str] account_domain: The Kommo account's host for the REST API v4, such as `example.kommo.com` or `example.amocrm.ru`; a bare `example` means `example.kommo.com`. Changing it replaces every source and webhook made through the provider.
+        :param pulumi.Input[_builtins.str] api_base_url: Where the REST API v4 lives instead of `https://<accountDomain>`: an https URL, or plain http to 127.0.0.1/localhost, such as the kommo-chat emulator. Changing it replaces every source and webhook made through the provider.
         :param pulumi.Input[_builtins.str] base_url: Where the Chat API lives: `kommo` (default, https://amojo.kommo.com), `amocrm.ru`, `amocrm.com`, or an https URL. Plain http is accepted only for 127.0.0.1/localhost, such as the kommo-chat emulator.
         :param pulumi.Input[_builtins.str] channel_id: The channel UUID Kommo support issued when the custom chat channel was registered.
-        :param pulumi.Input[_builtins.str] channel_secret: The channel secret Kommo support issued with the channel id: the HMAC-SHA1 key that signs every Chat API request. Always stored as a secret, even when given as plain text.
-        :param pulumi.Input[_builtins.float] connect_timeout: Seconds to wait for a connection to the Chat API (default 5; greater than 0, at most 120).
+        :param pulumi.Input[_builtins.str] channel_secret: The channel secret Kommo support issued with the channel id: the HMAC-SHA1 key that signs every Chat API request. Always stored as a secret, even when given as plain text. Set it with `pulumi config set --secret kommo:channelSecret` (it prompts, or reads standard input).
+        :param pulumi.Input[_builtins.float] connect_timeout: Seconds to wait for a connection to Kommo (default 5; greater than 0, at most 120).
         :param pulumi.Input[_builtins.float] max_requests_per_second: Spaces requests to stay under Kommo's documented limit of 7 requests per second (default 7); 0 turns pacing off. From 0 to 1000.
         :param pulumi.Input[_builtins.int] max_retries: Retries on connection errors, read timeouts, 429 (honouring Retry-After, capped at 30 s) and 5xx answers (default 8). From 0 to 20.
-        :param pulumi.Input[_builtins.float] read_timeout: Seconds to wait for an answer from the Chat API (default 30; greater than 0, at most 600).
+        :param pulumi.Input[_builtins.float] read_timeout: Seconds to wait for an answer from Kommo (default 30; greater than 0, at most 600).
         """
         ...
     @overload
     def __init__(__self__,
                  resource_name: str,
-                 args: ProviderArgs,
+                 args: Optional[ProviderArgs] = None,
                  opts: Optional[pulumi.ResourceOptions] = None):
         """
-        The Kommo Chat provider: one custom chat channel (its id and secret) at one Chat API host. Declare one explicit provider per channel to connect accounts to several channels from one stack; the default provider reads `kommo:channelId`, `kommo:channelSecret` and `kommo:baseUrl` from stack config.
+        The Kommo provider: one custom chat channel (its id and secret) at one Chat API host, and one Kommo account (its host and a long-lived token) for the REST API v4. Either group may be left out: a resource that needs a group the provider lacks fails at preview, naming what to set. Declare one explicit provider per channel or account to use several from one stack; the default provider reads `kommo:channelId`, `kommo:channelSecret`, `kommo:baseUrl`, `kommo:accountDomain`, `kommo:accessToken` and `kommo:apiBaseUrl` from stack config.
 
         A different `channelId` or `baseUrl` replaces every connection made through the provider (for a new host, each old connection is disconnected first); a rotated `channelSecret` reconnects them in place, and later disconnects are signed with the new secret.
 
@@ -190,6 +246,9 @@ class Provider(pulumi.ProviderResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 access_token: pulumi.Input[Optional[_builtins.str]] = None,
+                 account_domain: pulumi.Input[Optional[_builtins.str]] = None,
+                 api_base_url: pulumi.Input[Optional[_builtins.str]] = None,
                  base_url: pulumi.Input[Optional[_builtins.str]] = None,
                  channel_id: pulumi.Input[Optional[_builtins.str]] = None,
                  channel_secret: pulumi.Input[Optional[_builtins.str]] = None,
@@ -206,12 +265,11 @@ class Provider(pulumi.ProviderResource):
                 raise TypeError('__props__ is only valid when passed in combination with a valid opts.id to get an existing resource')
             __props__ = ProviderArgs.__new__(ProviderArgs)
 
+            __props__.__dict__["access_token"] = None if access_token is None else pulumi.Output.secret(access_token)
+            __props__.__dict__["account_domain"] = account_domain
+            __props__.__dict__["api_base_url"] = api_base_url
             __props__.__dict__["base_url"] = base_url
-            if channel_id is None and not opts.urn:
-                raise TypeError("Missing required property 'channel_id'")
             __props__.__dict__["channel_id"] = channel_id
-            if channel_secret is None and not opts.urn:
-                raise TypeError("Missing required property 'channel_secret'")
             __props__.__dict__["channel_secret"] = None if channel_secret is None else pulumi.Output.secret(channel_secret)
             __props__.__dict__["connect_timeout"] = pulumi.Output.from_input(connect_timeout).apply(pulumi.runtime.to_json) if connect_timeout is not None else None
             __props__.__dict__["max_requests_per_second"] = pulumi.Output.from_input(max_requests_per_second).apply(pulumi.runtime.to_json) if max_requests_per_second is not None else None

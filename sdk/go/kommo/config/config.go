@@ -11,6 +11,21 @@ import (
 
 var _ = internal.GetEnvOrDefault
 
+// A long-lived access token of the account's private integration (a JWT, valid from one day to five years): it signs every REST API v4 call. Always stored as a secret. The provider reads its expiry offline: an expired token fails at preview, one that expires within 14 days gives a warning.
+func GetAccessToken(ctx *pulumi.Context) string {
+	return config.Get(ctx, "kommo:accessToken")
+}
+
+// The Kommo account's host for the REST API v4, such as `example.kommo.com` or `example.amocrm.ru`; a bare `example` means `example.kommo.com`. Changing it replaces every source and webhook made through the provider.
+func GetAccountDomain(ctx *pulumi.Context) string {
+	return config.Get(ctx, "kommo:accountDomain")
+}
+
+// Where the REST API v4 lives instead of `https://<accountDomain>`: an https URL, or plain http to 127.0.0.1/localhost, such as the kommo-chat emulator. Changing it replaces every source and webhook made through the provider.
+func GetApiBaseUrl(ctx *pulumi.Context) string {
+	return config.Get(ctx, "kommo:apiBaseUrl")
+}
+
 // Where the Chat API lives: `kommo` (default, https://amojo.kommo.com), `amocrm.ru`, `amocrm.com`, or an https URL. Plain http is accepted only for 127.0.0.1/localhost, such as the kommo-chat emulator.
 func GetBaseUrl(ctx *pulumi.Context) string {
 	return config.Get(ctx, "kommo:baseUrl")
@@ -21,12 +36,12 @@ func GetChannelId(ctx *pulumi.Context) string {
 	return config.Get(ctx, "kommo:channelId")
 }
 
-// The channel secret Kommo support issued with the channel id: the HMAC-SHA1 key that signs every Chat API request. Set it with `pulumi config set --secret kommo:channelSecret` (it prompts, or reads standard input).
+// The channel secret Kommo support issued with the channel id: the HMAC-SHA1 key that signs every Chat API request. Always stored as a secret, even when given as plain text. Set it with `pulumi config set --secret kommo:channelSecret` (it prompts, or reads standard input).
 func GetChannelSecret(ctx *pulumi.Context) string {
 	return config.Get(ctx, "kommo:channelSecret")
 }
 
-// Seconds to wait for a connection to the Chat API (default 5; greater than 0, at most 120).
+// Seconds to wait for a connection to Kommo (default 5; greater than 0, at most 120).
 func GetConnectTimeout(ctx *pulumi.Context) float64 {
 	return config.GetFloat64(ctx, "kommo:connectTimeout")
 }
@@ -41,7 +56,7 @@ func GetMaxRetries(ctx *pulumi.Context) int {
 	return config.GetInt(ctx, "kommo:maxRetries")
 }
 
-// Seconds to wait for an answer from the Chat API (default 30; greater than 0, at most 600).
+// Seconds to wait for an answer from Kommo (default 30; greater than 0, at most 600).
 func GetReadTimeout(ctx *pulumi.Context) float64 {
 	return config.GetFloat64(ctx, "kommo:readTimeout")
 }

@@ -14,6 +14,21 @@ else:
     from typing_extensions import NotRequired, TypedDict, TypeAlias
 from .. import _utilities
 
+accessToken: Optional[str]
+"""
+A long-lived access token of the account's private integration (a JWT, valid from one day to five years): it signs every REST API v4 call. Always stored as a secret. The provider reads its expiry offline: an expired token fails at preview, one that expires within 14 days gives a warning.
+"""
+
+accountDomain: Optional[str]
+"""
+The Kommo account's host for the REST API v4, such as `example.kommo.com` or `example.amocrm.ru`; a bare `example` means `example.kommo.com`. Changing it replaces every source and webhook made through the provider.
+"""
+
+apiBaseUrl: Optional[str]
+"""
+Where the REST API v4 lives instead of `https://<accountDomain>`: an https URL, or plain http to 127.0.0.1/localhost, such as the kommo-chat emulator. Changing it replaces every source and webhook made through the provider.
+"""
+
 baseUrl: Optional[str]
 """
 Where the Chat API lives: `kommo` (default, https://amojo.kommo.com), `amocrm.ru`, `amocrm.com`, or an https URL. Plain http is accepted only for 127.0.0.1/localhost, such as the kommo-chat emulator.
@@ -26,12 +41,12 @@ The channel UUID Kommo support issued when the custom chat channel was registere
 
 channelSecret: Optional[str]
 """
-The channel secret Kommo support issued with the channel id: the HMAC-SHA1 key that signs every Chat API request. Set it with `pulumi config set --secret kommo:channelSecret` (it prompts, or reads standard input).
+The channel secret Kommo support issued with the channel id: the HMAC-SHA1 key that signs every Chat API request. Always stored as a secret, even when given as plain text. Set it with `pulumi config set --secret kommo:channelSecret` (it prompts, or reads standard input).
 """
 
 connectTimeout: Optional[float]
 """
-Seconds to wait for a connection to the Chat API (default 5; greater than 0, at most 120).
+Seconds to wait for a connection to Kommo (default 5; greater than 0, at most 120).
 """
 
 maxRequestsPerSecond: Optional[float]
@@ -46,6 +61,6 @@ Retries on connection errors, read timeouts, 429 (honouring Retry-After, capped 
 
 readTimeout: Optional[float]
 """
-Seconds to wait for an answer from the Chat API (default 30; greater than 0, at most 600).
+Seconds to wait for an answer from Kommo (default 30; greater than 0, at most 600).
 """
 
