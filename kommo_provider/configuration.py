@@ -12,12 +12,12 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from .connection import BASE_URL, CHANNEL_ID, CHANNEL_SECRET
-from .exceptions import ConfigurationError
 from .hosts import resolve_account_domain, resolve_base_url
 from .model import Change, Field, Kind, Model
 from .settings import SETTING_FIELDS
 from .tokens import WHERE_FROM as TOKEN_WHERE_FROM
 from .tokens import token_problem
+from .validation import refused_by
 
 CHAT: Final = "chat"
 """The group the Chat API (amojo) needs: a channel id and its secret, and the host."""
@@ -25,20 +25,8 @@ REST: Final = "rest"
 """The group the REST API v4 needs: the account's host and a long-lived token."""
 
 
-def _account_domain_problem(value: str) -> str | None:
-    try:
-        resolve_account_domain(value)
-    except ConfigurationError as exc:
-        return exc.template
-    return None
-
-
-def _api_base_url_problem(value: str) -> str | None:
-    try:
-        resolve_base_url(value, regions={})
-    except ConfigurationError as exc:
-        return exc.template
-    return None
+def _api_base_url(value: str) -> str:
+    return resolve_base_url(value, regions={})
 
 
 ACCOUNT_DOMAIN: Final = Field(
@@ -48,7 +36,7 @@ ACCOUNT_DOMAIN: Final = Field(
     "a bare `example` means `example.kommo.com`. Changing it replaces every source and webhook made "
     "through the provider.",
     change=Change.REPLACE,
-    check=_account_domain_problem,
+    check=refused_by(resolve_account_domain),
     canonical=resolve_account_domain,
     config_key="kommo:accountDomain",
     where_from="the account's address in Kommo, such as example.kommo.com",
@@ -71,7 +59,7 @@ API_BASE_URL: Final = Field(
     "127.0.0.1/localhost, such as the kommo-chat emulator. Changing it replaces every source and webhook "
     "made through the provider.",
     change=Change.REPLACE,
-    check=_api_base_url_problem,
+    check=refused_by(_api_base_url),
     config_key="kommo:apiBaseUrl",
 )
 

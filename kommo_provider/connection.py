@@ -54,20 +54,32 @@ HOST_DESCRIPTION: Final = (
     "or an https URL. Plain http is accepted only for 127.0.0.1/localhost, such as the kommo-chat emulator."
 )
 
+
+def _uuid(name: str, description: str, config_key: str, **more: Any) -> Field:
+    """One of the two UUIDs that name a connection: required, checked, kept in lower case; a new one
+    is another connection."""
+    return Field(
+        name,
+        Kind.STRING,
+        description,
+        required=True,
+        change=Change.REPLACE,
+        check=uuid_problem,
+        canonical=canonical_uuid,
+        config_key=config_key,
+        where_from=WHERE_FROM[name],
+        identity=True,
+        stable=True,
+        **more,
+    )
+
+
 # -- the channel: per resource in the dynamic front-end, per provider in the plugin ---------------------
 
-CHANNEL_ID: Final = Field(
+CHANNEL_ID: Final = _uuid(
     "channel_id",
-    Kind.STRING,
     "The channel UUID Kommo support issued when the custom chat channel was registered.",
-    required=True,
-    change=Change.REPLACE,
-    check=uuid_problem,
-    canonical=canonical_uuid,
-    config_key="kommo:channelId",
-    where_from=WHERE_FROM["channel_id"],
-    identity=True,
-    stable=True,
+    "kommo:channelId",
 )
 CHANNEL_SECRET: Final = Field(
     "channel_secret",
@@ -96,20 +108,12 @@ CHANNEL: Final = (CHANNEL_ID, CHANNEL_SECRET, BASE_URL)
 
 # -- what a connection sets for one account: sent to connect under Kommo's names ------------------------
 
-ACCOUNT_ID: Final = Field(
+ACCOUNT_ID: Final = _uuid(
     "account_id",
-    Kind.STRING,
     "The Kommo account's amojo_id (a UUID): `GET https://<subdomain>.kommo.com/api/v4/account?with=amojo_id` "
     "with the account's OAuth token, or the `amojoId` of `kommo.getAccount()`. Changing it replaces the "
     "connection.",
-    required=True,
-    change=Change.REPLACE,
-    check=uuid_problem,
-    canonical=canonical_uuid,
-    config_key="kommo:accountId",
-    where_from=WHERE_FROM["account_id"],
-    identity=True,
-    stable=True,
+    "kommo:accountId",
     api=True,
     output_description="The Kommo account's amojo_id, in lower case.",
 )

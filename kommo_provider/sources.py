@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from .model import GOT, Change, Field, Kind, Model
+from .validation import text_problem
 
 if TYPE_CHECKING:  # the client pulls in requests: imported where a call is made
     from .rest import RestApiClient
@@ -23,13 +24,7 @@ NAME_MAX: Final = 255
 
 
 def name_problem(value: str) -> str | None:
-    if not value.strip():
-        return f"must be a non-empty string, got {GOT}"
-    if len(value) > NAME_MAX:
-        return f"must be at most {NAME_MAX} characters, got {len(value)} characters"
-    if any(not char.isprintable() for char in value):
-        return f"must be one line of printable characters, got {GOT}"
-    return None
+    return text_problem(value, limit=NAME_MAX)
 
 
 def external_id_problem(value: str) -> str | None:

@@ -90,12 +90,21 @@ def triggers_problem(value: list[Any]) -> str | None:
     return None
 
 
-def base_url_problem(value: Any) -> str | None:
-    try:
-        resolve_base_url(value)
-    except ConfigurationError as exc:
-        return exc.template
-    return None
+def refused_by(resolve: Callable[[Any], object]) -> Callable[[Any], str | None]:
+    """A check from a function that takes a value apart and raises :class:`ConfigurationError` when it
+    cannot (a host, a domain): the reason it gives, ``{got}`` and all."""
+
+    def problem(value: Any) -> str | None:
+        try:
+            resolve(value)
+        except ConfigurationError as exc:
+            return exc.template
+        return None
+
+    return problem
+
+
+base_url_problem = refused_by(resolve_base_url)
 
 
 FIELD_CHECKS: Final[dict[str, Callable[[Any], str | None]]] = {

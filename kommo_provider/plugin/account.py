@@ -8,12 +8,13 @@ be read back, so refresh answers what Kommo has (an object deleted out of band l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import account_webhooks, lookups, sources
 from ..configuration import REST
-from ..exceptions import KommoError, PluginError
+from ..exceptions import ApiError, ConfigurationError, PluginError
 from ..model import Model
 from .config import ProviderConfig
 from .resources import ModelResource, group_failures
@@ -22,8 +23,13 @@ if TYPE_CHECKING:
     from ..rest import RestApiClient
 
 
-def _failed(what: str, exc: KommoError) -> PluginError:
-    return PluginError(f"{what} failed: {exc}")
+@contextmanager
+def calling(what: str) -> Iterator[None]:
+    """A call to Kommo that fails says, in one sentence, what was being done and Kommo's answer."""
+    try:
+        yield
+    except (ApiError, ConfigurationError) as exc:
+        raise PluginError(f"{what} failed: {exc}") from None
 
 
 class RestResource(ModelResource):
@@ -59,34 +65,26 @@ class Source(RestResource):
 
     def create(self, config: ProviderConfig, news: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         desired = self.desired(config, news)
-        try:
+        with calling(f"creating source {desired.get('external_id')!r}"):
             state = sources.create(self.client(config), desired)
-        except KommoError as exc:
-            raise _failed(f"creating source {desired.get('external_id')!r}", exc) from None
         return str(state["source_id"]), self.outputs(state, news)
 
     def update(
         self, config: ProviderConfig, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]
     ) -> dict[str, Any]:
-        try:
+        with calling(f"updating source {id_}"):
             state = sources.update(self.client(config), self._id(id_), self.desired(config, news))
-        except KommoError as exc:
-            raise _failed(f"updating source {id_}", exc) from None
         return self.outputs(state, news)
 
     def delete(self, config: ProviderConfig, id_: str, olds: Mapping[str, Any]) -> None:
-        try:
+        with calling(f"deleting source {id_}, so it stays in state,"):
             sources.delete(self.client(config), self._id(id_))
-        except KommoError as exc:
-            raise _failed(f"deleting source {id_}, so it stays in state,", exc) from None
 
     def read(
         self, config: ProviderConfig, id_: str, olds: Mapping[str, Any], inputs: Mapping[str, Any]
     ) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
-        try:
+        with calling(f"reading source {id_}"):
             state = sources.read(self.client(config), self._id(id_))
-        except KommoError as exc:
-            raise _failed(f"reading source {id_}", exc) from None
         if state is None:
             return None
         return id_, self.outputs(state, olds), self.inputs_from(state, inputs)
@@ -115,10 +113,8 @@ class Webhook(RestResource):
 
     def _subscribe(self, config: ProviderConfig, news: Mapping[str, Any]) -> dict[str, Any]:
         desired = self.desired(config, news)
-        try:
+        with calling(f"subscribing webhook {desired.get('destination')}"):
             state = account_webhooks.subscribe(self.client(config), desired)
-        except KommoError as exc:
-            raise _failed(f"subscribing webhook {desired.get('destination')}", exc) from None
         return self.outputs(state, news)
 
     def create(self, config: ProviderConfig, news: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -131,18 +127,14 @@ class Webhook(RestResource):
         return self._subscribe(config, news)
 
     def delete(self, config: ProviderConfig, id_: str, olds: Mapping[str, Any]) -> None:
-        try:
+        with calling(f"deleting webhook {id_}, so it stays in state,"):
             account_webhooks.unsubscribe(self.client(config), id_)
-        except KommoError as exc:
-            raise _failed(f"deleting webhook {id_}, so it stays in state,", exc) from None
 
     def read(
         self, config: ProviderConfig, id_: str, olds: Mapping[str, Any], inputs: Mapping[str, Any]
     ) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
-        try:
+        with calling(f"reading webhook {id_}"):
             state = account_webhooks.read(self.client(config), id_)
-        except KommoError as exc:
-            raise _failed(f"reading webhook {id_}", exc) from None
         if state is None:
             return None
         return id_, self.outputs(state, olds), self.inputs_from(state, inputs)
@@ -176,7 +168,5 @@ def invoke(config: ProviderConfig, token: str, args: Mapping[str, Any]) -> dict[
     failures = group_failures(config, REST, model.name)
     if failures:
         raise PluginError("; ".join(failures))
-    try:
+    with calling(model.name):
         return model.to_schema(call(config.rest()))
-    except KommoError as exc:
-        raise _failed(model.name, exc) from None
