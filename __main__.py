@@ -22,8 +22,8 @@ from typing import Any
 
 import pulumi
 
+from bot_settings import BotSettingsFile
 from kommo_provider import KommoChatChannelConnection
-from kommo_provider.bot_settings import BotSettingsFile
 from kommo_provider.emulator import DEMO_ACCOUNT_IDS, DEMO_BASE_URL, DEMO_CHANNEL_ID, DEMO_CHANNEL_SECRET
 
 PROJECT_DIR = Path(__file__).resolve().parent

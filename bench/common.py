@@ -1,13 +1,33 @@
-"""Shared benchmark plumbing: an emulator in its own process, and timing helpers."""
+"""Shared benchmark plumbing: an emulator in its own process, the standalone plugin, timing helpers."""
 
 from __future__ import annotations
 
 import statistics
 import subprocess
 import sys
+import tarfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def standalone_plugin(into: Path) -> tuple[Path, Path]:
+    """The standalone ``pulumi-resource-kommo`` (PyInstaller) unpacked into ``into``, as the CLI installs
+    it: (the archive, the executable). scripts/build-plugin-archive.sh builds it, or copies the build
+    cached for the current sources."""
+    built = subprocess.run(
+        ["bash", str(REPO / "scripts" / "build-plugin-archive.sh"), str(into / "dist")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    archive = Path(built.stdout.strip().splitlines()[-1])
+    unpacked = into / "standalone"
+    unpacked.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(archive) as tar:
+        tar.extractall(unpacked, filter="tar")
+    return archive, unpacked / "pulumi-resource-kommo"
 
 
 @contextmanager

@@ -9,7 +9,8 @@ timed on ``up``, destroyed, on a temporary file backend; the emulator runs in it
      with the same inputs and output shape (bench/noop.py ``NoopConnection``);
    - plugin: a Pulumi YAML program with N kommo:index:ChatChannelConnection vs the same program on the
      no-op plugin ``benchnoop`` (bench/noop_plugin.py): same YAML host, plugin path, inputs and output
-     shape, and no request.
+     shape, and no request. The kommo plugin runs twice: as the console script of ``pip install -e .``
+     and as the standalone executable users download (scripts/build-plugin-archive.sh, PyInstaller).
    Runs are interleaved; the ratios show what the Kommo code (validation, signing, the HTTP round trip
    to the emulator) adds to Pulumi's own cost of the same stack (target <= 1.05).
 2. ``--rate-limited N``: N connections against the emulator limited to 7 requests/s, with the
@@ -32,12 +33,12 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from bench.common import emulator_process
+from bench.common import emulator_process, standalone_plugin
 from bench.noop import NoopConnection
 from bench.noop_plugin import THING, install_launcher
 from kommo_provider import KommoChatChannelConnection
 from kommo_provider.emulator import DEMO_CHANNEL_ID, DEMO_CHANNEL_SECRET, EmulatorServer
-from kommo_provider.stack_runner import LocalStack
+from stack_runner import LocalStack
 
 
 def account(i: int) -> str:
@@ -151,10 +152,12 @@ def main() -> None:
         install_launcher(bin_dir)
         path = os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), os.environ.get("PATH", "")])
         plugin_env = {"PATH": path}
+        _, standalone = standalone_plugin(root)
+        standalone_env = {"PATH": os.pathsep.join([str(standalone.parent), path])}  # first on PATH: it wins
         print(f"median of {args.repeats} ups each; request pacing off; emulator in its own process")
         print(
             f"{'N':>5} {'dyn noop s':>11} {'dyn kommo s':>12} {'ratio':>6}"
-            f" {'plugin noop s':>14} {'plugin kommo s':>15} {'ratio':>6}"
+            f" {'plugin noop s':>14} {'plugin kommo s':>15} {'ratio':>6} {'standalone s':>13} {'ratio':>6}"
         )
         for n in sizes:
             variants: dict[
@@ -164,6 +167,7 @@ def main() -> None:
                 "dyn kommo": (kommo_program(url, n), {"kommo:maxRequestsPerSecond": "0"}, None),
                 "plugin noop": (yaml_noop(url, n), {}, plugin_env),
                 "plugin kommo": (yaml_kommo(url, n), {}, plugin_env),
+                "standalone": (yaml_kommo(url, n), {}, standalone_env),
             }
             runs: dict[str, list[float]] = {name: [] for name in variants}
             for repeat in range(args.repeats):  # interleaved, so drift on a shared machine hits all alike
@@ -171,13 +175,15 @@ def main() -> None:
                     elapsed, created = timed_up(
                         program, f"{name.replace(' ', '-')}-{n}-{repeat}", root, config, env
                     )
-                    assert created == n + (2 if name.startswith("plugin") else 1), (name, created)
+                    assert created == n + (1 if name.startswith("dyn") else 2), (name, created)
                     runs[name].append(elapsed)
             med = {name: statistics.median(values) for name, values in runs.items()}
             dyn, plugin = med["dyn kommo"] / med["dyn noop"], med["plugin kommo"] / med["plugin noop"]
+            frozen = med["standalone"] / med["plugin noop"]
             print(
                 f"{n:>5} {med['dyn noop']:>11.2f} {med['dyn kommo']:>12.2f} {dyn:>6.2f}"
-                f" {med['plugin noop']:>14.2f} {med['plugin kommo']:>15.2f} {plugin:>6.2f}",
+                f" {med['plugin noop']:>14.2f} {med['plugin kommo']:>15.2f} {plugin:>6.2f}"
+                f" {med['standalone']:>13.2f} {frozen:>6.2f}",
                 flush=True,
             )
     with tempfile.TemporaryDirectory() as tmp, EmulatorServer({DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET}) as emu:

@@ -16,9 +16,21 @@ import json
 import shutil
 import sys
 import time
+from pathlib import Path
 
-from kommo_provider.emulator import DEMO_CHANNEL_ID, DEMO_CHANNEL_SECRET, DEMO_PORT, EmulatorServer
-from kommo_provider.stack_runner import PROJECT_DIR, LocalStack, PulumiNotFoundError, example_program
+# stack_runner.py sits at the repository root beside the example program, outside the installed
+# package; `python scripts/demo.py` puts only scripts/ on sys.path.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot_settings import FORMER_MODULE, RESOURCE_TYPE, BotSettingsFileProvider
+from kommo_provider.emulator import (
+    DEMO_ACCOUNT,
+    DEMO_CHANNEL_ID,
+    DEMO_CHANNEL_SECRET,
+    DEMO_PORT,
+    EmulatorServer,
+)
+from stack_runner import PROJECT_DIR, LocalStack, PulumiNotFoundError, example_program
 
 STATE_DIR = PROJECT_DIR / ".pulumi-state"
 DEMO_PASSPHRASE = "kommo-demo"
@@ -39,7 +51,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         emulator = EmulatorServer(
-            {DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET}, port=args.port, state_file=emulator_state
+            {DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET},
+            port=args.port,
+            state_file=emulator_state,
+            accounts=[DEMO_ACCOUNT],  # the REST API v4 account examples/yaml looks up and sets up
         )
         STATE_DIR.mkdir(exist_ok=True)
         emulator.start()
@@ -65,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
                 stack = LocalStack(
                     args.stack, example_program(), state_dir=STATE_DIR, passphrase=DEMO_PASSPHRASE
                 )
+                # State from before bot_settings.py moved out of the package names the old module.
+                if stack.repoint_moved_provider(RESOURCE_TYPE, BotSettingsFileProvider(), FORMER_MODULE):
+                    print(f"demo: the stack's state now names bot_settings.py (was {FORMER_MODULE})")
         except PulumiNotFoundError as exc:
             print(f"demo: {exc}", file=sys.stderr)
             return 1
@@ -75,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.preview:
             stack.stack.preview(on_output=print)
         else:
-            stack.stack.up(on_output=print)
+            # The emulator keeps sources and webhooks in memory only: for the YAML example, a refresh
+            # first drops from state what an earlier run's emulator held, and the up makes it again.
+            stack.stack.up(on_output=print, refresh=args.yaml)
         elapsed = time.monotonic() - started
     except Exception as exc:  # the Automation API raises CommandError with the CLI's output
         print(f"demo: pulumi failed: {exc}", file=sys.stderr)
@@ -85,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
 
     connected = [c for c in emulator.backend.connections()]
     print(f"\ndemo: done in {elapsed:.1f} s; the emulator now has {len(connected)} connected account(s).")
+    if args.yaml:
+        account = DEMO_ACCOUNT.subdomain
+        sources, hooks = emulator.rest.sources(account), emulator.rest.webhooks(account)
+        print(f"      and {len(sources)} source(s), {len(hooks)} webhook(s) in account {account!r}.")
     if not args.destroy and not args.preview:
         outputs = stack.outputs()
         if args.yaml:

@@ -11,7 +11,7 @@ import pulumi
 import pytest
 from engine_harness import SECRET_SIG
 
-from kommo_provider.bot_settings import BotSettingsFile
+from bot_settings import BotSettingsFile
 from kommo_provider.emulator import DEMO_ACCOUNT_IDS, DEMO_CHANNEL_ID, DEMO_CHANNEL_SECRET
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "__main__.py"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kommo_provider.stack_runner import PROJECT_DIR
+from stack_runner import PROJECT_DIR
 
 pytestmark = pytest.mark.sdk
 

@@ -25,7 +25,7 @@ from pulumi import automation as auto
 from kommo_provider.client import ChatApiClient
 from kommo_provider.emulator import DEMO_ACCOUNT_IDS, DEMO_CHANNEL_ID, DEMO_CHANNEL_SECRET, EmulatorServer
 from kommo_provider.payloads import ChannelCredentials
-from kommo_provider.stack_runner import PROJECT_DIR, LocalStack
+from stack_runner import PROJECT_DIR, LocalStack
 
 pytestmark = pytest.mark.e2e
 

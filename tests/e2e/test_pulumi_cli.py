@@ -18,10 +18,10 @@ from constants import ACCOUNT_ID, CHANNEL_ID, CHANNEL_SECRET, OTHER_ACCOUNT_ID
 from emulator_helpers import stored
 from pulumi import automation as auto
 
+from bot_settings import BotSettingsFile
 from kommo_provider import KommoChatChannelConnection
-from kommo_provider.bot_settings import BotSettingsFile
 from kommo_provider.emulator import DEMO_ACCOUNT_IDS, DEMO_CHANNEL_ID, DEMO_CHANNEL_SECRET, EmulatorServer
-from kommo_provider.stack_runner import LocalStack, example_program
+from stack_runner import LocalStack, example_program
 
 pytestmark = pytest.mark.e2e
 

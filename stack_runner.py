@@ -1,6 +1,7 @@
 """Run this project's stacks through the Pulumi Automation API on a local file backend.
 
-Used by the demo, the end-to-end tests and the benchmarks. Python programs run inline (in this
+Used by the demo, the end-to-end tests and the benchmarks, so it lives at the repository root beside
+the example program and is not part of the installed package. Python programs run inline (in this
 Python process), so the CLI needs no Python language host; the dynamic provider runs in the process
 the CLI starts through ``pulumi-resource-pulumi-python``, with this interpreter (``PULUMI_PYTHON_CMD``).
 A program in a folder (such as a Pulumi YAML project) runs through its language host, and the
@@ -10,6 +11,8 @@ Secrets never go through the Automation API's ``set_config``: it passes values a
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import runpy
 import shutil
@@ -17,12 +20,18 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any, Final
 
 from pulumi import automation as auto
+from pulumi.dynamic import ResourceProvider
+from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parent
 """The repository root: Pulumi.yaml, the example ``__main__.py`` and ``.tools/bin``."""
 PROJECT_NAME = "kommo-provider"
+SECRET_SIG: Final = "4dabf18193072939515e22adb298388d"
+"""The key that marks a secret value in Pulumi's state format, and its value."""
+SECRET_VALUE: Final = "1b47061264138c4ac30d75fd1eb44270"
 
 
 class PulumiNotFoundError(RuntimeError):
@@ -52,18 +61,27 @@ def backend_env(state_dir: Path, passphrase: str) -> dict[str, str]:
         "PULUMI_HOME": str((state_dir / "home").resolve()),
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DIY_BACKEND_NO_LEGACY_WARNING": "true",
-        # The dynamic provider process runs with the interpreter that runs this program.
+        # The dynamic provider process runs with the interpreter that runs this program, and imports
+        # the example's own modules (bot_settings.py) from the repository root, wherever the stack's
+        # work_dir is: its resources' providers are pickled by reference to them.
         "PULUMI_PYTHON_CMD": sys.executable,
+        "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR), *filter(None, [os.environ.get("PYTHONPATH")])]),
         # The kommo plugin (pulumi-resource-kommo) is installed beside that interpreter.
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
     }
 
 
 def example_program(project_dir: Path = PROJECT_DIR) -> Callable[[], None]:
-    """The example stack (``__main__.py`` at the repository root) as an inline program."""
+    """The example stack (``__main__.py`` at the repository root) as an inline program.
+
+    The folder goes on ``sys.path`` first, as ``python __main__.py`` would put it, so the program's
+    own modules (``bot_settings``) import as top-level modules, as the provider process imports them.
+    """
     main = project_dir / "__main__.py"
 
     def program() -> None:
+        if str(project_dir) not in sys.path:
+            sys.path.insert(0, str(project_dir))
         runpy.run_path(str(main), run_name="__main__")
 
     return program
@@ -133,3 +151,39 @@ class LocalStack:
 
     def outputs(self) -> dict[str, object]:
         return {k: v.value for k, v in self.stack.outputs().items()}
+
+    def repoint_moved_provider(self, resource_type: str, provider: ResourceProvider, moved_from: str) -> int:
+        """Re-pickle the dynamic provider of every ``resource_type`` resource whose state still names
+        ``moved_from`` (the module its class lived in when the state was written); returns how many.
+
+        Dynamic resources keep their provider pickled by reference (module and class name) in state,
+        and the provider process unpickles that copy for delete, read and unchanged resources. Once
+        the class has moved, that fails with ``No module named ...`` until the state names the new
+        module. The check reads the stack's export in memory; the rewrite imports the provider as a
+        plaintext secret, which the CLI encrypts again. Other resources are left as they are.
+        """
+        shown = json.loads(self.run_cli(["stack", "export", "--show-secrets", "--stack", self.name]).stdout)
+        stale = {
+            r["urn"]
+            for r in (shown.get("deployment") or {}).get("resources", [])
+            if r["type"] == resource_type and moved_from.encode() in _pickled_provider(r.get("outputs", {}))
+        }
+        if not stale:
+            return 0
+        exported = self.stack.export_stack()
+        pickled = {SECRET_SIG: SECRET_VALUE, "plaintext": json.dumps(serialize_provider(provider))}
+        for resource in (exported.deployment or {}).get("resources", []):
+            if resource["urn"] in stale:
+                for part in ("inputs", "outputs"):
+                    if PROVIDER_KEY in resource.get(part, {}):
+                        resource[part][PROVIDER_KEY] = pickled
+        self.stack.import_stack(exported)
+        return len(stale)
+
+
+def _pickled_provider(properties: Mapping[str, Any]) -> bytes:
+    """The pickle bytes of a dynamic resource's ``__provider`` from a ``--show-secrets`` export."""
+    value = properties.get(PROVIDER_KEY)
+    if isinstance(value, dict) and "plaintext" in value:  # a secret, shown
+        value = json.loads(value["plaintext"])
+    return base64.b64decode(value) if isinstance(value, str) else b""

@@ -2,7 +2,9 @@
 
 A bot needs each account's ``scope_id`` to send messages and create chats, and Kommo posts webhooks
 to the channel's URL with the scope_id in its path. This resource writes both into one JSON file,
-which is how the example stack shows ``scope_id`` flowing to a downstream consumer.
+which is how the example stack (``__main__.py`` beside this module) shows ``scope_id`` flowing to a
+downstream consumer. It belongs to that example, not to the installed package: the dynamic provider
+process imports it from the project folder.
 """
 
 from __future__ import annotations
@@ -11,10 +13,15 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
+
+RESOURCE_TYPE: Final = "pulumi-python:dynamic/kommo:BotSettingsFile"
+FORMER_MODULE: Final = "kommo_provider.bot_settings"
+"""Where this module lived when it shipped inside the package: state written then pickles the
+provider by reference to it (``stack_runner.LocalStack.repoint_moved_provider`` updates it)."""
 
 
 def _write(path: str, settings: dict[str, Any]) -> None:
