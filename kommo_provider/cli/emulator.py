@@ -74,6 +74,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"add the public demo channel {DEMO_CHANNEL_ID} with its published demo secret, and the "
         f"REST account {DEMO_ACCOUNT.subdomain!r} with its published demo token",
     )
+    _add_behaviour(parser)
+
+
+def _add_behaviour(parser: argparse.ArgumentParser) -> None:
+    """How the emulator behaves: where it keeps state, its rate limit, injected faults, logging."""
     parser.add_argument(
         "--state-file",
         metavar="PATH",
