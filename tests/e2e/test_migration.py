@@ -311,3 +311,29 @@ def test_case_of_an_account_id_is_no_change(
     stack.stack.up()
     assert log.sent() == []
     assert stored(emulator, CHANNEL_ID, ACCOUNT_ID).connected
+
+
+def test_import_by_an_upper_case_scope_id_then_a_lower_case_program_is_no_change(
+    stack_factory: Callable[..., LocalStack], emulator: EmulatorServer, log: Log, tmp_path: Path
+) -> None:
+    """``pulumi import`` with the id as typed keeps the canonical (lower-case) id and account."""
+    project = tmp_path / "yaml"
+    project.mkdir()
+    source: dict[str, object] = {"name": PROJECT_NAME, "runtime": "yaml", "resources": {}}
+    (project / "Pulumi.yaml").write_text(json.dumps(source))
+    stack = stack_factory(None, work_dir=project)
+    stack.stack.up()
+    typed = f"{CHANNEL_ID.upper()}_{ACCOUNT_ID.upper()}"
+    stack.run_cli(
+        ["import", PLUGIN_TYPE, "support", typed, "--yes", "--protect=false", "--stack", stack.name]
+    )
+    [imported] = [
+        r for r in (stack.stack.export_stack().deployment or {})["resources"] if r["type"] == PLUGIN_TYPE
+    ]
+    assert imported["id"] == f"{CHANNEL_ID}_{ACCOUNT_ID}" and imported["outputs"]["accountId"] == ACCOUNT_ID
+    source["resources"] = {"support": {"type": PLUGIN_TYPE, "properties": {"accountId": ACCOUNT_ID}}}
+    (project / "Pulumi.yaml").write_text(json.dumps(source))
+    log.mark()
+    stack.stack.up()  # one reconnect for what import cannot read (hookApiVersion), never a replacement
+    assert log.sent() == [("POST", "connect")]
+    stack.stack.preview(expect_no_changes=True)
