@@ -1,16 +1,23 @@
-// Command kommo-go-example connects two Kommo accounts to a custom chat channel through an explicit
-// kommo provider, with the generated Go SDK (sdk/go/kommo). As written it targets the public demo
-// channel of the amojo emulator (`kommo-chat emulator --demo`), like examples/yaml.
+// Command kommo-go-example sets up a Kommo integration for one account with the generated Go SDK
+// (sdk/go/kommo), through explicit kommo providers: it looks the account up, connects it to a custom
+// chat channel (and a second account by its amojo_id), routes the channel's chats to a pipeline with
+// a lead source, and subscribes the bot's backend to the account's events. As written it targets the
+// public demo channel and demo account of the emulator (`kommo-chat emulator --demo`), like
+// examples/yaml.
 //
 // The program runs inline through Pulumi's Automation API, so no Go language host is needed; the
 // Pulumi CLI and the kommo plugin (pulumi-resource-kommo) come from this repository's .tools/bin and
 // .venv/bin, and state goes to a local file backend:
 //
-//	go run . [up|preview|destroy] [-state DIR] [-stack NAME] [-base-url URL] [-config KEY=VALUE]...
+//	go run . [-state DIR] [-stack NAME] [-base-url URL] [-api-base-url URL] [-config KEY=VALUE]... [up|preview|refresh|destroy]
 //
 // -state defaults to .pulumi-state/go-example in the repository, -base-url to the stack config
-// baseUrl, else KOMMO_BASE_URL, else http://127.0.0.1:8765. The engine's progress goes to stderr; a
-// JSON summary (changes and outputs) to stdout. Flags come before the operation.
+// baseUrl, else KOMMO_BASE_URL, else http://127.0.0.1:8765; -api-base-url (the REST API v4) to the
+// stack config apiBaseUrl, else KOMMO_API_BASE_URL, else the Chat API's URL (the emulator serves
+// both). The access token comes from KOMMO_ACCESS_TOKEN, else it is the emulator's public demo token;
+// it is never an argument. Config pipeline names the source's pipeline (left out: the main one),
+// supportTitle and botEventsUrl change what they say. The engine's progress goes to stderr; a JSON
+// summary (changes and outputs) to stdout. Flags come before the operation.
 package main
 
 import (
@@ -28,24 +35,37 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 )
 
-// The emulator's public demo channel: like moto's fake credentials, its secret only opens the emulator.
-// For a real channel, read them from stack config: cfg.Require("channelId"), cfg.RequireSecret("channelSecret").
+// The emulator's public demo channel and demo account: like moto's fake credentials, the secret and the
+// token only open the emulator. For a real channel, read them from stack config: cfg.Require("channelId"),
+// cfg.RequireSecret("channelSecret"); for a real account, set AccountDomain (its subdomain) instead of
+// ApiBaseUrl, and the account's long-lived token in KOMMO_ACCESS_TOKEN or in secret config
+// (cfg.RequireSecret("accessToken")).
 const (
 	demoChannelID     = "f90ba33d-c9d9-44da-b76c-c349b0ecbe41"
 	demoChannelSecret = "0d3f6b1c9e2a47588a6e1b7c4d2f9a3e5b8c7d10"
+	demoAccountDomain = "demo"
+	demoAccessToken   = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJhdWQiOiJlMWE3YzNmNS0yYjlkLTRjNmUtOGYwYS01ZDNiN2U5Y" +
+		"zFhMjQiLCJqdGkiOiIwZDNmNmIxYzllMmE0NzU4OGE2ZTFiN2M0ZDJmOWEzZSIsImlhdCI6MTc2NzIyNTYwMCwibmJ" +
+		"mIjoxNzY3MjI1NjAwLCJleHAiOjQxMDI0NDQ4MDAsInN1YiI6IjgwMDAwMDEiLCJncmFudF90eXBlIjoiIiwiYWNjb" +
+		"3VudF9pZCI6MzAwMDAwMDEsImJhc2VfZG9tYWluIjoia29tbW8uY29tIiwidmVyc2lvbiI6Miwic2NvcGVzIjpbImN" +
+		"ybSIsImZpbGVzIiwiZmlsZXNfZGVsZXRlIiwibm90aWZpY2F0aW9ucyIsInB1c2hfbm90aWZpY2F0aW9ucyJdfQ.9k" +
+		"FzT_ri6lJvBXHP2FJiZN3vVcB0BaJm61LdmVfAcwE"
 )
 
-// program is the Pulumi program: a provider for the channel, two connections, and what consumes
-// their scope ids.
+// program is the Pulumi program: a provider for the channel and one for the account, the account's
+// connection, its lead source and events webhook, and what the bot needs from them.
 func program(ctx *pulumi.Context) error {
 	cfg := config.New(ctx, "")
 	baseURL := firstOf(cfg.Get("baseUrl"), os.Getenv("KOMMO_BASE_URL"), "http://127.0.0.1:8765")
+	apiBaseURL := firstOf(cfg.Get("apiBaseUrl"), os.Getenv("KOMMO_API_BASE_URL"), baseURL)
 	webhookBaseURL := firstOf(cfg.Get("webhookBaseUrl"), "https://bot.example.com/kommo/webhook")
+	botEventsURL := firstOf(cfg.Get("botEventsUrl"), "https://bot.example.com/kommo/events")
 
 	// One provider per channel: its id, secret and host.
 	demoChannel, err := kommo.NewProvider(ctx, "demoChannel", &kommo.ProviderArgs{
@@ -56,13 +76,27 @@ func program(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
+	// One provider per account for the REST API v4: its host and a long-lived token (a secret).
+	token := firstOf(os.Getenv("KOMMO_ACCESS_TOKEN"), demoAccessToken)
+	demoAccount, err := kommo.NewProvider(ctx, "demoAccount", &kommo.ProviderArgs{
+		AccountDomain: pulumi.String(demoAccountDomain),
+		AccessToken:   pulumi.ToSecret(pulumi.String(token)).(pulumi.StringOutput),
+		ApiBaseUrl:    pulumi.String(apiBaseURL),
+	})
+	if err != nil {
+		return err
+	}
+
+	// The account looked up by its token: its AmojoId is what a connection's AccountId takes.
+	account := kommo.GetAccountOutput(ctx, pulumi.Provider(demoAccount))
 	support, err := kommo.NewChatChannelConnection(ctx, "support", &kommo.ChatChannelConnectionArgs{
-		AccountId: pulumi.String("3b5e8f2a-7c14-4d9e-a6b1-92f0c8d4e713"),
+		AccountId: account.AmojoId(),
 		Title:     pulumi.String(firstOf(cfg.Get("supportTitle"), "Support bot")),
 	}, pulumi.Provider(demoChannel))
 	if err != nil {
 		return err
 	}
+	// An account without a token in this stack: its amojo_id, written down.
 	sales, err := kommo.NewChatChannelConnection(ctx, "sales", &kommo.ChatChannelConnectionArgs{
 		AccountId:         pulumi.String("c81d4e2f-5a96-4b37-8e0c-1f7a2d9b6e54"),
 		Title:             pulumi.String("Sales bot"),
@@ -72,11 +106,53 @@ func program(ctx *pulumi.Context) error {
 		return err
 	}
 
+	// Chats the bot creates with the source's ExternalId make leads in its pipeline: the one named by
+	// config pipeline, else (PipelineId left out) the account's main pipeline.
+	var pipelineID pulumi.IntPtrInput
+	if name := cfg.Get("pipeline"); name != "" {
+		named := func(found kommo.GetPipelinesResult) (int, error) { return pipelineNamed(found.Pipelines, name) }
+		pipelines := kommo.GetPipelinesOutput(ctx, pulumi.Provider(demoAccount))
+		pipelineID = pipelines.ApplyT(named).(pulumi.IntOutput).ToIntPtrOutput()
+	}
+	supportSource, err := kommo.NewSource(ctx, "supportSource", &kommo.SourceArgs{
+		Name:       pulumi.String("Support bot chats"),
+		ExternalId: pulumi.String("support-bot"),
+		PipelineId: pipelineID,
+	}, pulumi.Provider(demoAccount))
+	if err != nil {
+		return err
+	}
+	// The account's events the bot's backend wants, posted to its URL.
+	botEvents, err := kommo.NewWebhook(ctx, "botEvents", &kommo.WebhookArgs{
+		Destination: pulumi.String(botEventsURL),
+		Settings:    pulumi.ToStringArray([]string{"add_message", "status_lead"}),
+	}, pulumi.Provider(demoAccount))
+	if err != nil {
+		return err
+	}
+
 	ctx.Export("supportScopeId", support.ScopeId)
 	ctx.Export("salesScopeId", sales.ScopeId)
 	// Kommo posts the account's chat webhooks to the channel URL with the scope_id in its path.
 	ctx.Export("supportWebhookUrl", pulumi.Sprintf("%s/%s", webhookBaseURL, support.ScopeId))
+	// What the bot needs to create chats that land in the source's pipeline, and where events arrive.
+	ctx.Export("supportSourceExternalId", supportSource.ExternalId)
+	ctx.Export("supportSourceId", supportSource.SourceId)
+	ctx.Export("supportPipelineId", supportSource.PipelineId)
+	ctx.Export("botEventsUrl", botEvents.Destination)
 	return nil
+}
+
+// pipelineNamed is the id of the account's pipeline called name; the names it has when there is none.
+func pipelineNamed(pipelines []kommo.Pipeline, name string) (int, error) {
+	names := make([]string, 0, len(pipelines))
+	for _, pipeline := range pipelines {
+		if pipeline.Name == name {
+			return pipeline.Id, nil
+		}
+		names = append(names, fmt.Sprintf("%q", pipeline.Name))
+	}
+	return 0, fmt.Errorf("config pipeline: the account has no pipeline named %q; it has %s", name, strings.Join(names, ", "))
 }
 
 func firstOf(values ...string) string {
@@ -137,17 +213,21 @@ func run(ctx context.Context, args []string) error {
 	state := flags.String("state", filepath.Join(repo, ".pulumi-state", "go-example"), "folder for the backend and workspace")
 	stackName := flags.String("stack", "dev", "stack name")
 	baseURL := flags.String("base-url", "", "the Chat API host (saved as the stack config baseUrl)")
+	apiBaseURL := flags.String("api-base-url", "", "the REST API v4 host (saved as the stack config apiBaseUrl)")
 	settings := configFlags{}
 	flags.Var(settings, "config", "stack config KEY=VALUE (repeatable)")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
 	operation := firstOf(flags.Arg(0), "up")
-	if flags.NArg() > 1 || (operation != "up" && operation != "preview" && operation != "destroy") {
-		return errors.New("usage: kommo-go-example [flags] [up|preview|destroy]")
+	if flags.NArg() > 1 || !isOperation(operation) {
+		return errors.New("usage: kommo-go-example [flags] [up|preview|refresh|destroy]")
 	}
 	if *baseURL != "" {
 		settings["baseUrl"] = *baseURL
+	}
+	if *apiBaseURL != "" {
+		settings["apiBaseUrl"] = *apiBaseURL
 	}
 
 	root, err := filepath.Abs(*state)
@@ -207,6 +287,12 @@ func run(ctx context.Context, args []string) error {
 			return err
 		}
 		changes = derefChanges(res.Summary.ResourceChanges)
+	case "refresh":
+		res, err := stack.Refresh(ctx, optrefresh.ProgressStreams(os.Stderr))
+		if err != nil {
+			return err
+		}
+		changes = derefChanges(res.Summary.ResourceChanges)
 	case "destroy":
 		res, err := stack.Destroy(ctx, optdestroy.ProgressStreams(os.Stderr))
 		if err != nil {
@@ -229,6 +315,14 @@ func run(ctx context.Context, args []string) error {
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{
 		"operation": operation, "changes": changes, "outputs": outputs,
 	})
+}
+
+func isOperation(operation string) bool {
+	switch operation {
+	case "up", "preview", "refresh", "destroy":
+		return true
+	}
+	return false
 }
 
 func derefChanges(changes *map[string]int) map[string]int {

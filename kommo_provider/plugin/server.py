@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import sys
 import threading
@@ -242,7 +243,11 @@ class KommoProvider(provider_pb2_grpc.ResourceProviderServicer):
 
 
 class EngineLogHandler(logging.Handler):
-    """Sends warnings to the engine, which shows them with the operation; stderr of a plugin is hidden."""
+    """Sends log records to the engine, which shows them with the operation; stderr of a plugin is hidden.
+
+    Warnings by default; ``KOMMO_PROVIDER_LOG_LEVEL=DEBUG`` adds a line per request (method, path, status
+    and time, never a secret), which the CLI shows with ``--debug``.
+    """
 
     _SEVERITY: Final = {
         logging.DEBUG: engine_pb2.DEBUG,
@@ -251,8 +256,8 @@ class EngineLogHandler(logging.Handler):
         logging.ERROR: engine_pb2.ERROR,
     }
 
-    def __init__(self, engine_address: str) -> None:
-        super().__init__(logging.WARNING)
+    def __init__(self, engine_address: str, level: int = logging.WARNING) -> None:
+        super().__init__(level)
         self._engine = engine_pb2_grpc.EngineStub(
             grpc.insecure_channel(engine_address, options=_GRPC_OPTIONS)
         )
@@ -262,6 +267,12 @@ class EngineLogHandler(logging.Handler):
         # If the engine is going away, the message has nowhere to go.
         with contextlib.suppress(grpc.RpcError):
             self._engine.Log(engine_pb2.LogRequest(severity=severity, message=self.format(record)), timeout=5)
+
+
+def log_level() -> int:
+    """The level ``KOMMO_PROVIDER_LOG_LEVEL`` names (DEBUG, INFO, WARNING, ERROR); WARNING otherwise."""
+    named = logging.getLevelName(os.environ.get("KOMMO_PROVIDER_LOG_LEVEL", "WARNING").strip().upper())
+    return named if isinstance(named, int) else logging.WARNING
 
 
 def resources_for(engine_address: str | None) -> dict[str, ModelResource]:
@@ -274,8 +285,9 @@ def resources_for(engine_address: str | None) -> dict[str, ModelResource]:
 def serve(engine_address: str | None, *, port: int = 0, ready: Callable[[int], None] | None = None) -> None:
     """Serve until the engine stops the process; prints the port on stdout, as the engine expects."""
     if engine_address:
-        log.addHandler(EngineLogHandler(engine_address))
-        log.setLevel(logging.WARNING)
+        level = log_level()
+        log.addHandler(EngineLogHandler(engine_address, level))
+        log.setLevel(level)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=MAX_WORKERS), options=_GRPC_OPTIONS)
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(
         KommoProvider(resources_for(engine_address)), server

@@ -23,7 +23,13 @@ from emulator_helpers import stored
 from pulumi import automation as auto
 
 from kommo_provider.client import ChatApiClient
-from kommo_provider.emulator import DEMO_ACCOUNT_IDS, DEMO_CHANNEL_ID, DEMO_CHANNEL_SECRET, EmulatorServer
+from kommo_provider.emulator import (
+    DEMO_ACCOUNT,
+    DEMO_ACCOUNT_IDS,
+    DEMO_CHANNEL_ID,
+    DEMO_CHANNEL_SECRET,
+    EmulatorServer,
+)
 from kommo_provider.payloads import ChannelCredentials
 from stack_runner import PROJECT_DIR, LocalStack
 
@@ -410,9 +416,10 @@ def test_secret_is_only_ciphertext_in_the_backend_even_given_as_plain_text(
 
 
 def test_the_yaml_example_runs_as_written(tmp_path: Path) -> None:
-    """examples/yaml, copied as a user would, against an emulator with the public demo channel."""
+    """examples/yaml, copied as a user would, against an emulator with the public demo channel and
+    demo account: the account looked up and connected, its source and webhook made, then removed."""
     shutil.copytree(PROJECT_DIR / "examples" / "yaml", tmp_path / "project", ignore=LOCAL_STACK_FILES)
-    with EmulatorServer({DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET}) as demo:
+    with EmulatorServer({DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET}, accounts=[DEMO_ACCOUNT]) as demo:
         stack = LocalStack(
             "dev", None, state_dir=tmp_path / "state", passphrase=PASSPHRASE, work_dir=tmp_path / "project"
         )
@@ -424,8 +431,17 @@ def test_the_yaml_example_runs_as_written(tmp_path: Path) -> None:
         assert outputs["supportScopeId"] == expected[DEMO_ACCOUNT_IDS[0]]
         assert outputs["salesScopeId"] == expected[DEMO_ACCOUNT_IDS[1]]
         assert str(outputs["supportWebhookUrl"]).endswith("/" + expected[DEMO_ACCOUNT_IDS[0]])
+        assert demo.rest.account(DEMO_ACCOUNT.subdomain).amojo_id == DEMO_ACCOUNT_IDS[0]  # getAccount's
+        [source] = demo.rest.sources(DEMO_ACCOUNT.subdomain)
+        [hook] = demo.rest.webhooks(DEMO_ACCOUNT.subdomain)
+        main = demo.rest.account(DEMO_ACCOUNT.subdomain).main_pipeline().id
+        assert (source.external_id, source.pipeline_id) == ("support-bot", main)
+        assert (outputs["supportSourceExternalId"], outputs["supportSourceId"]) == ("support-bot", source.id)
+        assert outputs["supportPipelineId"] == main
+        assert outputs["botEventsUrl"] == hook.destination and hook.settings == ["add_message", "status_lead"]
         stack.stack.destroy()
         assert demo.backend.connections() == []
+        assert demo.rest.sources() == [] and demo.rest.webhooks() == []
 
 
 def test_the_plugin_archive_installs_and_runs_without_the_venv(tmp_path: Path) -> None:
@@ -438,7 +454,7 @@ def test_the_plugin_archive_installs_and_runs_without_the_venv(tmp_path: Path) -
     archive = Path(built.stdout.strip().splitlines()[-1])
     version = archive.name.split("-v", 1)[1].split("-", 1)[0]
     shutil.copytree(PROJECT_DIR / "examples" / "yaml", tmp_path / "project", ignore=LOCAL_STACK_FILES)
-    with EmulatorServer({DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET}) as demo:
+    with EmulatorServer({DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET}, accounts=[DEMO_ACCOUNT]) as demo:
         stack = LocalStack(
             "dev",
             None,
@@ -454,5 +470,7 @@ def test_the_plugin_archive_installs_and_runs_without_the_venv(tmp_path: Path) -
         up = stack.stack.up()
         assert "from $PATH" not in up.stdout + up.stderr
         assert len(demo.backend.connections()) == 2
+        assert len(demo.rest.sources()) == len(demo.rest.webhooks()) == 1
         stack.stack.destroy()
         assert demo.backend.connections() == []
+        assert demo.rest.sources() == [] and demo.rest.webhooks() == []

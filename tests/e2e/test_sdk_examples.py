@@ -1,7 +1,8 @@
 """The generated SDKs (sdk/) under the real CLI: each language's example, run as a user runs it.
 
-examples/{typescript,python,go} each declare an explicit ``kommo.Provider`` for the emulator's demo
-channel and two connections, and run their program inline through their language's Automation API
+examples/{typescript,python,go} each declare explicit ``kommo.Provider``s for the emulator's demo
+channel and demo account, look the account up, connect it (and a second account), and give it a lead
+source and an events webhook; they run their program inline through their language's Automation API
 against a local file backend. Every test gets an emulator and a backend folder of its own. The
 examples are installed by scripts/setup-sdk-examples.sh (bootstrap runs it; the fixtures run it
 again, which costs nothing when nothing changed); a language whose toolchain is missing is skipped.
@@ -22,8 +23,15 @@ from typing import Any
 import pytest
 from emulator_helpers import stored
 
-from kommo_provider.emulator import DEMO_ACCOUNT_IDS, DEMO_CHANNEL_ID, DEMO_CHANNEL_SECRET, EmulatorServer
-from kommo_provider.stack_runner import PROJECT_DIR
+from kommo_provider.emulator import (
+    DEMO_ACCESS_TOKEN,
+    DEMO_ACCOUNT,
+    DEMO_ACCOUNT_IDS,
+    DEMO_CHANNEL_ID,
+    DEMO_CHANNEL_SECRET,
+    EmulatorServer,
+)
+from stack_runner import PROJECT_DIR
 
 pytestmark = pytest.mark.e2e
 
@@ -33,6 +41,12 @@ GO_FLAGS = ["-trimpath", "-tags", "osusergo,grpcnotrace"]  # as the CLI build: s
 PASSPHRASE = "sdk-e2e-passphrase"
 SUPPORT_ACCOUNT, SALES_ACCOUNT = DEMO_ACCOUNT_IDS
 WEBHOOK_BASE = "https://bot.example.com/kommo/webhook"
+EVENTS_URL = "https://bot.example.com/kommo/events"
+EVENTS = ["add_message", "status_lead"]
+ACCOUNT_LOOKUP = "/api/v4/account?with=amojo_id"
+ACCOUNT = DEMO_ACCOUNT.subdomain
+CONNECT = f"/v2/origin/custom/{DEMO_CHANNEL_ID}/connect"
+DISCONNECT = f"/v2/origin/custom/{DEMO_CHANNEL_ID}/disconnect"
 
 
 def _run(args: list[str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
@@ -96,8 +110,8 @@ class Example:
 
 @pytest.fixture
 def demo_emulator() -> Iterator[EmulatorServer]:
-    """An emulator of this test's own with the public demo channel the examples use."""
-    with EmulatorServer({DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET}, port=0) as server:
+    """An emulator of this test's own with the public demo channel and demo account the examples use."""
+    with EmulatorServer({DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET}, port=0, accounts=[DEMO_ACCOUNT]) as server:
         yield server
 
 
@@ -109,7 +123,8 @@ def example(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Example]
         "PULUMI_HOME": str(tmp_path / "pulumi-home"),
         "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
     }
-    env.pop("KOMMO_BASE_URL", None)
+    for name in ("KOMMO_BASE_URL", "KOMMO_API_BASE_URL", "KOMMO_ACCESS_TOKEN"):  # the examples' defaults
+        env.pop(name, None)
     made = Example(command, tmp_path / "state", env, [])
     yield made
     if made.live:  # never leave connections behind
@@ -117,46 +132,67 @@ def example(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Example]
                        capture_output=True, timeout=600, check=False)  # fmt: skip
 
 
-def api_calls(emulator: EmulatorServer, since: int = 0) -> list[tuple[str, int]]:
-    return [(r.method, r.status) for r in emulator.backend.requests()[since:]]
+def api_calls(emulator: EmulatorServer, since: int = 0) -> list[tuple[str, str, int]]:
+    return [(r.method, r.path, r.status) for r in emulator.request_log.requests()[since:]]
 
 
 def test_example_preview_up_update_destroy(example: Example, demo_emulator: EmulatorServer) -> None:
     emulator = demo_emulator
     preview = example.run("preview", "--base-url", emulator.url)
-    assert preview["changes"] == {"create": 4}  # the stack, the provider, two connections
-    assert api_calls(emulator) == [], "preview must not call the Chat API"
+    assert preview["changes"] == {"create": 7}  # the stack, two providers, two connections, source, webhook
+    assert api_calls(emulator) == [("GET", ACCOUNT_LOOKUP, 200)], "preview only reads"
 
     up = example.run("up")
-    assert up["changes"] == {"create": 4}
+    assert up["changes"] == {"create": 7}
     server_scopes = {c.account_id: c.scope_id for c in emulator.backend.connections()}
     assert set(server_scopes) == {SUPPORT_ACCOUNT, SALES_ACCOUNT}
+    assert emulator.rest.account(ACCOUNT).amojo_id == SUPPORT_ACCOUNT, "support is the looked-up account"
     outputs = up["outputs"]
     assert outputs["supportScopeId"] == server_scopes[SUPPORT_ACCOUNT]
     assert outputs["salesScopeId"] == server_scopes[SALES_ACCOUNT]
     assert outputs["supportWebhookUrl"] == f"{WEBHOOK_BASE}/{server_scopes[SUPPORT_ACCOUNT]}"
     assert stored(emulator, DEMO_CHANNEL_ID, SUPPORT_ACCOUNT).title == "Support bot"
     assert stored(emulator, DEMO_CHANNEL_ID, SALES_ACCOUNT).title == "Sales bot"
+    [source] = emulator.rest.sources(ACCOUNT)
+    [hook] = emulator.rest.webhooks(ACCOUNT)
+    main, support = emulator.rest.account(ACCOUNT).pipelines
+    assert (source.name, source.external_id) == ("Support bot chats", "support-bot")
+    assert source.pipeline_id == main.id, "no pipeline named: Kommo's main pipeline"
+    assert (hook.destination, hook.settings, hook.disabled) == (EVENTS_URL, EVENTS, False)
+    assert (outputs["supportSourceExternalId"], outputs["supportSourceId"]) == ("support-bot", source.id)
+    assert (outputs["supportPipelineId"], outputs["botEventsUrl"]) == (main.id, EVENTS_URL)
 
-    before = len(emulator.backend.requests())
+    before = len(emulator.request_log.requests())
     renamed = example.run("up", "--config", "supportTitle=Support (renamed)")
-    assert renamed["changes"] == {"same": 3, "update": 1}
-    assert api_calls(emulator, before) == [("POST", 200)], "a title change is one connect"
+    assert renamed["changes"] == {"same": 6, "update": 1}
+    assert api_calls(emulator, before) == [("GET", ACCOUNT_LOOKUP, 200), ("POST", CONNECT, 200)]
     assert stored(emulator, DEMO_CHANNEL_ID, SUPPORT_ACCOUNT).title == "Support (renamed)"
     assert renamed["outputs"] == outputs, "the scope ids and what uses them stay the same"
 
-    before = len(emulator.backend.requests())
+    before = len(emulator.request_log.requests())
+    moved = example.run("up", "--config", f"pipeline={support.name}")  # named; getPipelines finds it
+    assert moved["changes"] == {"same": 6, "update": 1}
+    writes = [(m, p) for m, p, _ in api_calls(emulator, before) if m != "GET"]
+    assert writes == [("PATCH", f"/api/v4/sources/{source.id}")], "a move is one PATCH of the source"
+    assert emulator.rest.sources(ACCOUNT)[0].pipeline_id == support.id
+    assert moved["outputs"]["supportPipelineId"] == support.id
+
+    before = len(emulator.request_log.requests())
     destroyed = example.run("destroy")
-    assert destroyed["changes"] == {"delete": 4}
+    assert destroyed["changes"] == {"delete": 7}
     assert emulator.backend.connections() == []
-    assert sorted(api_calls(emulator, before)) == [("DELETE", 200), ("DELETE", 200)]
+    assert emulator.rest.sources(ACCOUNT) == [] and emulator.rest.webhooks(ACCOUNT) == []
+    assert sorted((m, p) for m, p, status in api_calls(emulator, before) if status < 300) == [
+        ("DELETE", "/api/v4/sources/" + str(source.id)), ("DELETE", "/api/v4/webhooks"),
+        ("DELETE", DISCONNECT), ("DELETE", DISCONNECT)]  # fmt: skip
 
     backend_files = [p for p in example.state.rglob("*") if p.is_file()]
     assert backend_files, "the file backend holds the stack"
     backend_text = "".join(p.read_text(errors="replace") for p in backend_files)
-    assert "ciphertext" in backend_text, "the provider's channelSecret is stored as a secret"
-    assert DEMO_CHANNEL_SECRET not in backend_text, "the channel secret in plaintext in the backend"
-    assert DEMO_CHANNEL_SECRET not in "".join(example.logs), "the channel secret in the example's output"
+    assert "ciphertext" in backend_text, "the providers' channelSecret and accessToken are stored as secrets"
+    for secret in (DEMO_CHANNEL_SECRET, DEMO_ACCESS_TOKEN.split(".")[2]):  # the token's signature part
+        assert secret not in backend_text, "a secret in plaintext in the backend"
+        assert secret not in "".join(example.logs), "a secret in the example's output"
 
 
 def test_typescript_sdk_and_example_compile_strict(typescript_example: list[str]) -> None:

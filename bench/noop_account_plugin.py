@@ -1,0 +1,190 @@
+"""A no-op provider plugin shaped like the kommo plugin's account setup: the floor for bench/account_setup.py.
+
+Package ``benchnoopacct``: a provider with the kommo provider's properties, resources ``Connection``,
+``Source`` and ``Webhook`` with the inputs and output shapes of kommo's ``ChatChannelConnection``,
+``Source`` and ``Webhook``, and a function ``getAccount`` answering like kommo's. It is served as the
+kommo plugin is (bench/noop_plugin.py's server settings), answers every call at once and sends nothing
+anywhere, so a stack of these costs what Pulumi itself spends on the same stack: processes, gRPC, the
+language host, invokes, checkpoints and secrets.
+
+It imports no more than bench/noop_plugin.py, so its start-up is a floor too. ``python -m
+bench.noop_account_plugin ENGINE`` serves it; :func:`install_launcher` writes the
+``pulumi-resource-benchnoopacct`` executable the CLI looks for on PATH.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import stat
+import sys
+import uuid
+from concurrent import futures
+from pathlib import Path
+from typing import Any
+
+import grpc
+from google.protobuf import struct_pb2
+from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
+
+from bench import noop_plugin
+
+PACKAGE = "benchnoopacct"
+VERSION = "0.0.1"
+CONNECTION = f"{PACKAGE}:index:Connection"
+SOURCE = f"{PACKAGE}:index:Source"
+WEBHOOK = f"{PACKAGE}:index:Webhook"
+GET_ACCOUNT = f"{PACKAGE}:index:getAccount"
+_STRING: dict[str, Any] = {"type": "string"}
+_INTEGER: dict[str, Any] = {"type": "integer"}
+_SECRET: dict[str, Any] = {"type": "string", "secret": True}
+_STRINGS: dict[str, Any] = {"type": "array", "items": _STRING}
+SCHEMA = {
+    "name": PACKAGE,
+    "version": VERSION,
+    "provider": {
+        "inputProperties": {
+            "channelId": _STRING,
+            "channelSecret": _SECRET,
+            "baseUrl": _STRING,
+            "accountDomain": _STRING,
+            "accessToken": _SECRET,
+            "apiBaseUrl": _STRING,
+            "maxRequestsPerSecond": {"type": "number"},
+        }
+    },
+    "resources": {
+        CONNECTION: {
+            "inputProperties": {"accountId": _STRING, "title": _STRING},
+            "properties": {"accountId": _STRING, "title": _STRING, "scopeId": _STRING},
+            "required": ["accountId"],
+        },
+        SOURCE: {
+            "inputProperties": {"name": _STRING, "externalId": _STRING, "pipelineId": _INTEGER},
+            "properties": {
+                "name": _STRING,
+                "externalId": _STRING,
+                "pipelineId": _INTEGER,
+                "sourceId": _INTEGER,
+            },
+            "requiredInputs": ["name", "externalId"],
+        },
+        WEBHOOK: {
+            "inputProperties": {"destination": _STRING, "settings": _STRINGS},
+            "properties": {"destination": _STRING, "settings": _STRINGS, "webhookId": _INTEGER},
+            "requiredInputs": ["destination", "settings"],
+        },
+    },
+    "functions": {
+        GET_ACCOUNT: {
+            "outputs": {
+                "properties": {"id": _INTEGER, "name": _STRING, "subdomain": _STRING, "amojoId": _STRING},
+                "required": ["id", "name", "subdomain", "amojoId"],
+            }
+        }
+    },
+}
+_ids = itertools.count(20_001)
+
+
+def _type(urn: str) -> str:
+    return urn.split("::")[2] if urn.count("::") >= 3 else ""
+
+
+def _created(typ: str, inputs: struct_pb2.Struct) -> tuple[str, struct_pb2.Struct]:
+    """The id and outputs a kommo resource of the same kind would answer with (placeholder values)."""
+    if typ == CONNECTION:
+        outputs = noop_plugin._outputs(inputs)
+        return outputs.fields["scopeId"].string_value, outputs
+    out = struct_pb2.Struct()
+    out.CopyFrom(inputs)
+    if typ == SOURCE:
+        source_id = next(_ids)
+        out.update({"sourceId": source_id, "default": False, "originCode": None, "services": []})
+        if "pipelineId" not in out.fields:
+            out.update({"pipelineId": 7_000_001})
+        return str(source_id), out
+    out.update({"sort": 1, "disabled": False, "webhookId": next(_ids)})
+    return out.fields["destination"].string_value, out
+
+
+class NoopAccountProvider(noop_plugin.NoopProvider):
+    """Answers every operation at once, with the shapes of the kommo plugin's account setup."""
+
+    def __init__(self) -> None:
+        self.subdomain = "example"
+
+    def GetPluginInfo(self, request: Any, context: Any) -> plugin_pb2.PluginInfo:
+        return plugin_pb2.PluginInfo(version=VERSION)
+
+    def GetSchema(self, request: Any, context: Any) -> provider_pb2.GetSchemaResponse:
+        return provider_pb2.GetSchemaResponse(schema=json.dumps(SCHEMA))
+
+    def CheckConfig(self, request: provider_pb2.CheckRequest, context: Any) -> provider_pb2.CheckResponse:
+        inputs = struct_pb2.Struct()
+        inputs.CopyFrom(request.news)
+        for name in ("channelSecret", "accessToken"):  # as kommo does: secrets even if given as text
+            value = inputs.fields.get(name)
+            if value is not None and value.WhichOneof("kind") == "string_value":
+                inputs.update({name: {noop_plugin._SIG: noop_plugin._SECRET, "value": value.string_value}})
+        return provider_pb2.CheckResponse(inputs=inputs)
+
+    def Configure(
+        self, request: provider_pb2.ConfigureRequest, context: Any
+    ) -> provider_pb2.ConfigureResponse:
+        domain = request.args.fields.get("accountDomain")
+        if domain is not None and domain.WhichOneof("kind") == "string_value":
+            self.subdomain = domain.string_value
+        return provider_pb2.ConfigureResponse(acceptSecrets=True, supportsPreview=True)
+
+    def Check(self, request: provider_pb2.CheckRequest, context: Any) -> provider_pb2.CheckResponse:
+        inputs = struct_pb2.Struct()
+        inputs.CopyFrom(request.news)
+        if _type(request.urn) == CONNECTION and "hookApiVersion" not in inputs.fields:
+            inputs.update({"hookApiVersion": "v2"})
+        return provider_pb2.CheckResponse(inputs=inputs)
+
+    def Create(self, request: provider_pb2.CreateRequest, context: Any) -> provider_pb2.CreateResponse:
+        id_, outputs = _created(_type(request.urn), request.properties)
+        return provider_pb2.CreateResponse(id="" if request.preview else id_, properties=outputs)
+
+    def Update(self, request: provider_pb2.UpdateRequest, context: Any) -> provider_pb2.UpdateResponse:
+        return provider_pb2.UpdateResponse(properties=_created(_type(request.urn), request.news)[1])
+
+    def Invoke(self, request: provider_pb2.InvokeRequest, context: Any) -> provider_pb2.InvokeResponse:
+        answer = struct_pb2.Struct()
+        amojo_id = str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{self.subdomain}.kommo.com"))
+        answer.update(
+            {"id": 30_000_001, "name": self.subdomain, "subdomain": self.subdomain, "amojoId": amojo_id}
+        )
+        return provider_pb2.InvokeResponse(**{"return": answer})
+
+
+def serve() -> None:
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=noop_plugin.MAX_WORKERS), options=noop_plugin._GRPC_OPTIONS
+    )
+    provider_pb2_grpc.add_ResourceProviderServicer_to_server(NoopAccountProvider(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    sys.stdout.write(f"{port}\n")
+    sys.stdout.flush()
+    server.wait_for_termination()
+
+
+def install_launcher(bin_dir: Path) -> Path:
+    """``pulumi-resource-benchnoopacct`` in ``bin_dir``: this interpreter running this module."""
+    launcher = bin_dir / f"pulumi-resource-{PACKAGE}"
+    root = Path(__file__).resolve().parent.parent
+    launcher.write_text(
+        f'#!/bin/sh\nPYTHONPATH={root} exec {sys.executable} -m bench.noop_account_plugin "$@"\n',
+        encoding="utf-8",
+    )
+    launcher.chmod(launcher.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return launcher
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    serve()
