@@ -69,3 +69,53 @@ class NoopConnection(Resource, module="bench", name="NoopConnection"):
         }
         opts = pulumi.ResourceOptions(additional_secret_outputs=["channel_secret"])
         super().__init__(NoopConnectionProvider(), name, props, opts)
+
+
+class BarePostProvider(NoopConnectionProvider):
+    """Sends the bare signed connect (``requests.post`` with pre-signed headers, as ``bare`` in
+    bench.provider_create does) from inside the provider process, then answers like the Kommo provider:
+    the floor of a create that reaches the emulator, without any of the Kommo provider's code."""
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        import threading
+        from datetime import datetime, timezone
+
+        import requests
+
+        from kommo_provider import signing
+
+        local = _LOCAL.setdefault("sessions", threading.local())
+        session = getattr(local, "session", None)
+        if session is None:
+            session = local.session = requests.Session()
+        path = f"/v2/origin/custom/{props['channel_id']}/connect"
+        body = signing.encode_json({"account_id": props["account_id"], "hook_api_version": "v2"})
+        headers = signing.signed_headers(
+            props["channel_secret"], "POST", path, body, datetime.now(timezone.utc)
+        )
+        assert (
+            session.post(props["base_url"] + path, data=body, headers=headers, timeout=5).status_code == 200
+        )
+        return super().create(props)
+
+
+_LOCAL: dict[str, Any] = {}
+
+
+class BarePost(Resource, module="bench", name="BarePost"):
+    """NoopConnection whose create sends the bare signed connect: the floor of a create that reaches Kommo."""
+
+    scope_id: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, *, channel_id: str, channel_secret: str, account_id: str, base_url: str
+    ) -> None:
+        props = {
+            "channel_id": channel_id,
+            "channel_secret": pulumi.Output.secret(channel_secret),
+            "account_id": account_id,
+            "base_url": base_url,
+            "scope_id": None,
+        }
+        opts = pulumi.ResourceOptions(additional_secret_outputs=["channel_secret"])
+        super().__init__(BarePostProvider(), name, props, opts)
