@@ -17,16 +17,12 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import stat
-import sys
 import uuid
-from concurrent import futures
 from pathlib import Path
 from typing import Any
 
-import grpc
 from google.protobuf import struct_pb2
-from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import plugin_pb2, provider_pb2
 
 from bench import noop_plugin
 
@@ -161,30 +157,11 @@ class NoopAccountProvider(noop_plugin.NoopProvider):
         return provider_pb2.InvokeResponse(**{"return": answer})
 
 
-def serve() -> None:
-    server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=noop_plugin.MAX_WORKERS), options=noop_plugin._GRPC_OPTIONS
-    )
-    provider_pb2_grpc.add_ResourceProviderServicer_to_server(NoopAccountProvider(), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    sys.stdout.write(f"{port}\n")
-    sys.stdout.flush()
-    server.wait_for_termination()
-
-
 def install_launcher(bin_dir: Path) -> Path:
     """``pulumi-resource-benchnoopacct`` in ``bin_dir``: this interpreter running this module."""
-    launcher = bin_dir / f"pulumi-resource-{PACKAGE}"
-    root = Path(__file__).resolve().parent.parent
-    launcher.write_text(
-        f'#!/bin/sh\nPYTHONPATH={root} exec {sys.executable} -m bench.noop_account_plugin "$@"\n',
-        encoding="utf-8",
-    )
-    launcher.chmod(launcher.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    return launcher
+    return noop_plugin.install_launcher(bin_dir, PACKAGE, "bench.noop_account_plugin")
 
 
 if __name__ == "__main__":
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    serve()
+    noop_plugin.serve(NoopAccountProvider())

@@ -130,9 +130,10 @@ class NoopProvider(provider_pb2_grpc.ResourceProviderServicer):
         return empty_pb2.Empty()
 
 
-def serve() -> None:
+def serve(provider: provider_pb2_grpc.ResourceProviderServicer | None = None) -> None:
+    """Serve ``provider`` (default: this no-op) as the engine expects: the port on stdout, then wait."""
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=MAX_WORKERS), options=_GRPC_OPTIONS)
-    provider_pb2_grpc.add_ResourceProviderServicer_to_server(NoopProvider(), server)
+    provider_pb2_grpc.add_ResourceProviderServicer_to_server(provider or NoopProvider(), server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     sys.stdout.write(f"{port}\n")
@@ -140,12 +141,12 @@ def serve() -> None:
     server.wait_for_termination()
 
 
-def install_launcher(bin_dir: Path) -> Path:
-    """``pulumi-resource-benchnoop`` in ``bin_dir``: this interpreter running this module."""
-    launcher = bin_dir / f"pulumi-resource-{PACKAGE}"
+def install_launcher(bin_dir: Path, package: str = PACKAGE, module: str = "bench.noop_plugin") -> Path:
+    """``pulumi-resource-<package>`` in ``bin_dir``: this interpreter running ``module``."""
+    launcher = bin_dir / f"pulumi-resource-{package}"
     root = Path(__file__).resolve().parent.parent
     launcher.write_text(
-        f'#!/bin/sh\nPYTHONPATH={root} exec {sys.executable} -m bench.noop_plugin "$@"\n', encoding="utf-8"
+        f'#!/bin/sh\nPYTHONPATH={root} exec {sys.executable} -m {module} "$@"\n', encoding="utf-8"
     )
     launcher.chmod(launcher.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return launcher
