@@ -16,23 +16,33 @@ if TYPE_CHECKING:
     from .auth import KommoSignatureAuth
     from .client import ChatApiClient
     from .exceptions import (
+        ApiError,
         ChannelNotFoundError,
         ChatApiError,
         ConfigurationError,
         InvalidRequestError,
         KommoError,
+        ObjectNotFoundError,
         RateLimitedError,
+        RestApiError,
         ServerError,
         SignatureRejectedError,
+        TokenRejectedError,
         TransportError,
         UnexpectedResponseError,
     )
     from .payloads import ChannelCredentials, ConnectRequest, ConnectResult
     from .provider import KommoChatChannelConnectionProvider
     from .resource import KommoChatChannelConnection
+    from .rest import RestApiClient
     from .webhooks import verify_webhook, webhook_signature
 
 _WHERE = {
+    "ApiError": "exceptions",
+    "ObjectNotFoundError": "exceptions",
+    "RestApiError": "exceptions",
+    "RestApiClient": "rest",
+    "TokenRejectedError": "exceptions",
     "KommoSignatureAuth": "auth",
     "ChannelCredentials": "payloads",
     "ChatApiClient": "client",
@@ -55,6 +65,7 @@ _WHERE = {
 }
 
 __all__ = [
+    "ApiError",
     "ChannelCredentials",
     "ChannelNotFoundError",
     "ChatApiClient",
@@ -67,9 +78,13 @@ __all__ = [
     "KommoChatChannelConnectionProvider",
     "KommoError",
     "KommoSignatureAuth",
+    "ObjectNotFoundError",
     "RateLimitedError",
+    "RestApiClient",
+    "RestApiError",
     "ServerError",
     "SignatureRejectedError",
+    "TokenRejectedError",
     "TransportError",
     "UnexpectedResponseError",
     "verify_webhook",
