@@ -20,18 +20,16 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from pulumi import automation as auto
 from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
+from pulumi.runtime import rpc
 
 PROJECT_DIR = Path(__file__).resolve().parent
 """The repository root: Pulumi.yaml, the example ``__main__.py`` and ``.tools/bin``."""
 PROJECT_NAME = "kommo-provider"
-SECRET_SIG: Final = "4dabf18193072939515e22adb298388d"
-"""The key that marks a secret value in Pulumi's state format, and its value."""
-SECRET_VALUE: Final = "1b47061264138c4ac30d75fd1eb44270"
 
 
 class PulumiNotFoundError(RuntimeError):
@@ -171,7 +169,10 @@ class LocalStack:
         if not stale:
             return 0
         exported = self.stack.export_stack()
-        pickled = {SECRET_SIG: SECRET_VALUE, "plaintext": json.dumps(serialize_provider(provider))}
+        pickled = {
+            rpc._special_sig_key: rpc._special_secret_sig,
+            "plaintext": json.dumps(serialize_provider(provider)),
+        }
         for resource in (exported.deployment or {}).get("resources", []):
             if resource["urn"] in stale:
                 for part in ("inputs", "outputs"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 """The package version; the plugin, its schema and the generated SDKs carry it too."""
 
 if TYPE_CHECKING:

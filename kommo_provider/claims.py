@@ -24,6 +24,7 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,28 +40,59 @@ STALE_AFTER_SECONDS: Final = 24 * 3600
 
 
 @dataclass(frozen=True)
-class ConnectionKey:
-    """One amojo connection: host, channel and account, in canonical form."""
+class ClaimKey:
+    """One object in Kommo as a claim names it: its kind and what identifies it, in canonical form."""
 
-    base_url: str
-    channel_id: str
-    account_id: str
+    kind: str
+    parts: tuple[str, ...]
+
+    def digest(self) -> str:
+        return hashlib.sha256("|".join((self.kind, *self.parts)).encode()).hexdigest()
+
+    def __str__(self) -> str:
+        return f"{self.kind} {' '.join(self.parts)}"
+
+
+class ConnectionKey(ClaimKey):
+    """One amojo connection: host, channel and account."""
 
     @classmethod
     def of(cls, base_url: str, channel_id: str, account_id: str) -> ConnectionKey:
         with contextlib.suppress(ConfigurationError, AttributeError):
             base_url = resolve_base_url(base_url)
-        return cls(base_url, channel_id.lower(), account_id.lower())
+        return cls("connection", (base_url, channel_id.lower(), account_id.lower()))
 
-    def digest(self) -> str:
-        return hashlib.sha256(f"{self.base_url}|{self.channel_id}|{self.account_id}".encode()).hexdigest()
+    @property
+    def base_url(self) -> str:
+        return self.parts[0]
+
+    @property
+    def channel_id(self) -> str:
+        return self.parts[1]
+
+    @property
+    def account_id(self) -> str:
+        return self.parts[2]
+
+
+ANONYMOUS: Final = "-"
+"""The holder a front-end that does not know the resource's URN claims as (the dynamic provider)."""
 
 
 class Claims:
-    """The connections this run's declared resources hold; a no-op outside a run."""
+    """What this run's declared resources hold, and which resource holds it; a no-op outside a run.
+
+    Each key is a folder, and each resource holding it a file in it, named by a digest of its URN: a
+    resource that failed to create lets go of its keys, and two declared resources on one key that may
+    not be shared are told apart.
+    """
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
+        self._claimed: set[tuple[str, str]] = set()
+        """What this process recorded already: a resource's Check, Diff and Create claim the same keys,
+        and a fleet's run claims thousands; each is written once."""
+        self._lock = threading.Lock()
 
     @classmethod
     def for_run(cls, engine_address: str | None) -> Claims:
@@ -74,8 +106,13 @@ class Claims:
             root.mkdir(mode=0o700, parents=True, exist_ok=True)
             _remove_stale(root, keep=name)
             folder.mkdir(mode=0o700, exist_ok=True)
-        except OSError as exc:  # a read-only temp folder: deletes then disconnect as asked
-            log.debug("no claims folder (%s); deletes disconnect as asked", exc)
+        except OSError as exc:  # a read-only temp folder: deletes then act as asked, unprotected
+            log.warning(
+                "cannot record which objects this run's resources hold (%s: %s): deleting a resource will "
+                "delete its object in Kommo even when another resource of the stack still declares it",
+                type(exc).__name__,
+                root,
+            )
             return cls(None)
         return cls(folder)
 
@@ -88,24 +125,70 @@ class Claims:
             return cls(None)
         return cls.for_run(engine_address_from(sys.argv[1:]))
 
-    def claim(self, key: ConnectionKey) -> None:
-        """A resource declared in this run holds ``key``."""
-        if self.folder is not None:
+    def _holder_file(self, key: ClaimKey, holder: str) -> Path | None:
+        if self.folder is None:
+            return None
+        return self.folder / key.digest() / hashlib.sha256(holder.encode()).hexdigest()[:32]
+
+    def claim(self, key: ClaimKey, holder: str = ANONYMOUS) -> None:
+        """A resource declared in this run (``holder``, its URN) holds ``key``."""
+        path = self._holder_file(key, holder)
+        if path is None:
+            return
+        with self._lock:
+            if (key.digest(), holder) in self._claimed:
+                return
+            self._claimed.add((key.digest(), holder))
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(mode=0o700, exist_ok=True)
+            path.write_text(holder, encoding="utf-8")
+
+    def others(self, key: ClaimKey, holder: str) -> tuple[str, ...]:
+        """The URNs of the other declared resources that hold ``key``."""
+        return tuple(other for other in self.holders(key) if other != holder)
+
+    def release(self, key: ClaimKey, holder: str = ANONYMOUS) -> None:
+        """``holder`` does not hold ``key`` after all (its create failed)."""
+        path = self._holder_file(key, holder)
+        if path is not None:
+            with self._lock:
+                self._claimed.discard((key.digest(), holder))
             with contextlib.suppress(OSError):
-                (self.folder / key.digest()).touch()
+                path.unlink()
 
-    def held(self, key: ConnectionKey) -> bool:
-        """Whether a resource declared in this run holds ``key``."""
-        return self.folder is not None and (self.folder / key.digest()).exists()
+    def holders(self, key: ClaimKey) -> tuple[str, ...]:
+        """The URNs of this run's declared resources that hold ``key``."""
+        if self.folder is None:
+            return ()
+        try:
+            files = sorted((self.folder / key.digest()).iterdir())
+        except OSError:
+            return ()
+        found = []
+        for path in files:
+            with contextlib.suppress(OSError):
+                found.append(path.read_text(encoding="utf-8"))
+        return tuple(found)
 
-    def warn_kept(self, key: ConnectionKey) -> None:
-        log.warning(
-            "not disconnecting account %s from channel %s at %s: another resource declared in this "
-            "stack holds the same connection, so only this resource's state is removed",
-            key.account_id,
-            key.channel_id,
-            key.base_url,
-        )
+    def held(self, key: ClaimKey, *, besides: str | None = None) -> bool:
+        """Whether a resource declared in this run (other than ``besides``) holds ``key``."""
+        return any(holder != besides for holder in self.holders(key))
+
+    def warn_kept(self, key: ClaimKey) -> None:
+        if isinstance(key, ConnectionKey):
+            log.warning(
+                "not disconnecting account %s from channel %s at %s: another resource declared in this "
+                "stack holds the same connection, so only this resource's state is removed",
+                key.account_id,
+                key.channel_id,
+                key.base_url,
+            )
+        else:
+            log.warning(
+                "not deleting %s: another resource declared in this stack holds it, so only this "
+                "resource's state is removed",
+                key,
+            )
 
 
 def engine_address_from(args: list[str]) -> str | None:

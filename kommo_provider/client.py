@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Final
@@ -38,7 +37,7 @@ from .settings import (
 )
 from .transport import HttpTransport, default_retry, snippet
 
-__all__ = ["API_PREFIX", "ChatApiClient", "client_for"]
+__all__ = ["API_PREFIX", "ChatApiClient"]
 
 log = logging.getLogger("kommo_provider")
 
@@ -178,27 +177,6 @@ class ChatApiClient:
         except ValueError:
             return None
         return (server - self.clock()).total_seconds()
-
-
-_clients: dict[tuple[str, TransportSettings], ChatApiClient] = {}
-_clients_lock = threading.Lock()
-
-
-def client_for(base_url: str, settings: TransportSettings) -> ChatApiClient:
-    """One client per host and settings in this process, so the pacer and connection pools are shared."""
-    key = (base_url, settings)
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            client = ChatApiClient(
-                base_url,
-                connect_timeout=settings.connect_timeout,
-                read_timeout=settings.read_timeout,
-                retry=settings.max_retries,
-                max_requests_per_second=settings.max_requests_per_second,
-            )
-            _clients[key] = client
-        return client
 
 
 def server_details(response: requests.Response) -> str | None:

@@ -158,7 +158,6 @@ SCOPE_ID: Final = Field(
     Kind.STRING,
     "The connection's id in amojo, as Kommo returned it; every message and chat call for this account "
     "needs it. Also the resource's id.",
-    change=Change.NONE,
     output_only=True,
     stable=True,
 )
@@ -169,6 +168,7 @@ SECRET_FINGERPRINT: Final = Field(
     "so a rotated secret is noticed without keeping the secret on every connection.",
     secret=True,
     output_only=True,
+    change=Change.UPDATE,  # a rotated secret reconnects, so later disconnects are signed with it
 )
 CONNECTION_INPUTS: Final = (ACCOUNT_ID, TITLE, HOOK_API_VERSION, IS_TIME_WINDOW_DISABLED, RECONNECT_TRIGGERS)
 
@@ -194,7 +194,6 @@ CONNECTION: Final = Model(
         ),
         SECRET_FINGERPRINT,
     ),
-    id_field="scope_id",
 )
 """The plugin's ``kommo:index:ChatChannelConnection``: the channel comes from the provider."""
 
@@ -208,7 +207,6 @@ DYNAMIC_CONNECTION: Final = Model(
         replace(RECONNECT_TRIGGERS, kind=Kind.ANY, check=None),
         SCOPE_ID,
     ),
-    id_field="scope_id",
 )
 """The dynamic resource: the channel's fields are its own arguments; the secret stays in its state."""
 

@@ -4,6 +4,9 @@
 
     KommoError
     ├── ConfigurationError (also ValueError)     bad input: a field, and how to fix it
+    ├── CliError                                 a ``kommo-chat`` command failed: one line, exit status 1
+    │   ├── SecretError                          a secret is missing, unreadable or malformed
+    │   └── UsageError                           an argument that parsed but cannot be used: exit status 2
     ├── OperationFailedError                     a resource's operation failed: one sentence for the user
     │   ├── ConnectionFailedError                connect or disconnect did not succeed, and why
     │   ├── KommoProviderError                   as the dynamic provider reports it
@@ -56,6 +59,29 @@ class ConfigurationError(KommoError, ValueError):
         return render(self.template, self.value, secret=secret)
 
 
+class CliError(KommoError):
+    """A ``kommo-chat`` command could not do its job (unreadable file, no secret, unusable answer).
+
+    The command line prints the message as one ``kommo-chat: error: ...`` line and exits with ``code``;
+    the message names options, variables, fields and files, never a secret.
+    """
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class SecretError(CliError):
+    """A secret is missing, unreadable or malformed; the message says where to put it, not what it is."""
+
+
+class UsageError(CliError):
+    """An argument value that parsed but cannot be used, found after argparse: exit 2, like argparse."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code=2)
+
+
 class OperationFailedError(KommoError):
     """A resource's operation did not succeed; the message is one sentence without any secret."""
 
@@ -70,7 +96,15 @@ class KommoProviderError(OperationFailedError):
 
 
 class PluginError(OperationFailedError):
-    """What the ``kommo`` plugin answers the engine with: one sentence, shown as the operation's error."""
+    """What the ``kommo`` plugin answers the engine with: one sentence, shown as the operation's error.
+
+    ``properties`` names the input properties the failure is about, with a reason each; the plugin sends
+    them to the engine as Pulumi's ``InputPropertiesError`` details.
+    """
+
+    def __init__(self, message: str, *, properties: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.properties = properties
 
 
 class ApiError(KommoError):
@@ -125,7 +159,12 @@ class ChannelNotFoundError(ChatApiError):
 
 
 class InvalidRequestError(ApiError):
-    """400: Kommo rejected the request data; ``details`` holds what the server said."""
+    """400: Kommo rejected the request data; ``details`` holds what the server said, ``paths`` the
+    fields its ``validation-errors`` named (``0.external_id``)."""
+
+    def __init__(self, message: str, *, paths: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.paths = paths
 
 
 class RateLimitedError(ApiError):
@@ -141,4 +180,12 @@ class UnexpectedResponseError(ApiError):
 
 
 class TransportError(ApiError):
-    """No usable HTTP answer: the host could not be reached, the connection broke, or it timed out."""
+    """No usable HTTP answer: the host could not be reached, the connection broke, or it timed out.
+
+    ``sent`` says whether the request may have reached Kommo (a timeout or a connection lost while
+    waiting for the answer): then Kommo may have acted, and a create must find out whether it did.
+    """
+
+    def __init__(self, message: str, *, sent: bool = False, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.sent = sent

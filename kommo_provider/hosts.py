@@ -26,6 +26,9 @@ REGIONS: Final[dict[str, str]] = {
 
 DEFAULT_BASE_URL: Final = KOMMO
 
+AROUND: Final = f"{GOT} has whitespace around it (a trailing newline, perhaps)"
+"""A value read with $(cat file) or from a YAML block scalar: refused, as every other value is."""
+
 _HOST_PORT: Final = re.compile(r"(\[[^\[\]]*\]|[^\[\]:]*)(:[^:]*)?")
 """``host[:port]`` or ``[ipv6][:port]``: urlsplit also takes ``[::1]junk`` and drops the junk."""
 
@@ -68,7 +71,9 @@ def resolve_base_url(
     """
     if value is None or not value.strip():
         return default
-    text = value.strip()
+    if value != value.strip():
+        raise ConfigurationError(field, AROUND, value)
+    text = value
     if text.lower() in regions:
         return regions[text.lower()]
     choices = ", ".join(sorted(regions))
@@ -136,8 +141,10 @@ def resolve_account_domain(value: str, *, field: str = "account_domain") -> str:
     Kommo's REST API is served per account at ``https://<subdomain>.kommo.com`` (or amoCRM's
     ``.amocrm.ru`` / ``.amocrm.com``) and never at ``www``; any other host goes in ``apiBaseUrl``.
     """
-    text = value.strip().lower().rstrip(".")
     example = "'example' or 'example.kommo.com'"
+    if value != value.strip():
+        raise ConfigurationError(field, AROUND, value)
+    text = value.lower().rstrip(".")
     if "://" in text or "/" in text or ":" in text or "@" in text:
         raise ConfigurationError(field, f"give the account's host only, such as {example}, got {GOT}", value)
     subdomain, dot, base = text.partition(".")
@@ -155,12 +162,3 @@ def resolve_account_domain(value: str, *, field: str = "account_domain") -> str:
             value,
         )
     return f"{subdomain}.{base or ACCOUNT_DOMAINS[0]}"
-
-
-def resolve_api_base_url(value: str | None, account_domain: str | None) -> str:
-    """Where the account's REST API lives: ``apiBaseUrl`` if given (the emulator), else its host."""
-    if value:
-        return resolve_base_url(value, field="api_base_url", regions={})
-    if not account_domain:
-        raise ConfigurationError("account_domain", "is required for Kommo's REST API")
-    return f"https://{resolve_account_domain(account_domain)}"

@@ -83,9 +83,26 @@ def describe(value: Any, *, secret: bool = False) -> str:
     return shown
 
 
-def render(reason: str, value: Any, *, secret: bool = False) -> str:
-    """A check's reason with its ``{got}`` filled in as :func:`describe` allows."""
-    return reason.replace(GOT, describe(value, secret=secret)) if GOT in reason else reason
+@dataclass(frozen=True)
+class Problem:
+    """Why a value is refused, where ``{got}`` stands for a part of it (one item of a list, a field of
+    a nested object) rather than the whole value: that part is what a message may show."""
+
+    reason: str
+    shown: Any
+
+
+def render(reason: str | Problem, value: Any, *, secret: bool = False) -> str:
+    """A check's reason with its ``{got}`` filled in as :func:`describe` allows (withheld for a secret)."""
+    text, shown = (reason.reason, reason.shown) if isinstance(reason, Problem) else (reason, value)
+    return text.replace(GOT, describe(shown, secret=secret)) if GOT in text else text
+
+
+def _prefixed(prefix: str, problem: str | Problem, value: Any) -> Problem:
+    """A nested value's problem seen from the field that holds it: ``[0].type must be ...``."""
+    if isinstance(problem, Problem):
+        return Problem(prefix + problem.reason, problem.shown)
+    return Problem(prefix + problem, value)
 
 
 class Kind(Enum):
@@ -96,6 +113,7 @@ class Kind(Enum):
     INTEGER = "integer"
     NUMBER = "number"
     STRING_LIST = "string list"
+    STRING_MAP = "string map"
     INTEGER_LIST = "integer list"
     OBJECT = "object"
     OBJECT_LIST = "object list"
@@ -104,6 +122,8 @@ class Kind(Enum):
     def schema(self) -> dict[str, Any]:
         if self is Kind.ANY:
             return {"$ref": "pulumi.json#/Any"}
+        if self is Kind.STRING_MAP:
+            return {"type": "object", "additionalProperties": {"type": "string"}}
         items = {
             Kind.STRING_LIST: "string",
             Kind.INTEGER_LIST: "integer",
@@ -124,6 +144,9 @@ class Kind(Enum):
             return None
         if self is Kind.OBJECT:
             return None if isinstance(value, dict) else "must be an object, got {got}"
+        if self is Kind.STRING_MAP:
+            ok = isinstance(value, dict) and all(isinstance(v, str) or is_unknown(v) for v in value.values())
+            return None if ok else "must be a map of strings, got {got}"
         if self is Kind.STRING:
             return None if isinstance(value, str) else "must be a string, got {got}"
         if self is Kind.BOOLEAN:
@@ -163,8 +186,9 @@ class Change(Enum):
     """Never planned: computed by Kommo, or a setting of how to talk to it."""
 
 
-Check = Callable[[Any], "str | None"]
-"""A field's own rule: the reason a (well-typed) value is refused, with ``{got}`` for the value, or None."""
+Check = Callable[[Any], "str | Problem | None"]
+"""A field's own rule: the reason a (well-typed) value is refused, with ``{got}`` for the value (or a
+:class:`Problem` naming the part of it to show), or None."""
 
 
 @dataclass(frozen=True)
@@ -180,7 +204,9 @@ class Field:
     output_description: str = ""
     """What the output says, where that differs from the input's description ("as Kommo answered it")."""
     required: bool = False
-    change: Change = Change.UPDATE
+    change: Change = None  # type: ignore[assignment]  # resolved in __post_init__
+    """What a different value does; left out: :attr:`Change.UPDATE` for an input, :attr:`Change.NONE`
+    for an output only (an output that showed as a change would plan an update on every ``up``)."""
     secret: bool = False
     output_only: bool = False
     """Answered by Kommo or the provider, never set by a program."""
@@ -213,12 +239,34 @@ class Field:
         if not self.schema_name:
             head, *rest = self.name.split("_")
             object.__setattr__(self, "schema_name", head + "".join(part.title() for part in rest))
+        if self.change is None:
+            object.__setattr__(self, "change", Change.NONE if self.output_only else Change.UPDATE)
+        contradiction = self._contradiction()
+        if contradiction:
+            raise ValueError(f"field {self.name}: {contradiction}")
 
-    def problem(self, value: Any) -> str | None:
+    def _contradiction(self) -> str | None:
+        """Flags that cannot hold together: a table that says two things fails when it is built."""
+        rules = (
+            (self.output_only and self.input_only, "output_only and input_only"),
+            (self.output_only and self.required, "an output only cannot be required"),
+            (self.output_only and self.default is not None, "an output only has no default"),
+            (self.change is Change.KEEP and self.required, "KEEP means it may be left out: not required"),
+            (self.change is Change.KEEP and self.default is not None, "KEEP and a default contradict"),
+            (self.secret and self.identity, "a secret cannot name the object (ids and claims show it)"),
+            (self.text_in_config and not self.config_key, "text_in_config needs a config_key"),
+            (
+                self.item is not None and self.kind not in (Kind.OBJECT, Kind.OBJECT_LIST),
+                "an item table needs an object kind",
+            ),
+        )
+        return next((what for broken, what in rules if broken), None)
+
+    def problem(self, value: Any) -> str | Problem | None:
         """The reason ``value`` is refused (``{got}`` not filled in yet), or ``None``."""
-        if self.text_in_config and isinstance(value, str):
-            return self.check(value) if self.check else None
-        wrong_type = self.kind.problem(value)
+        if self.text_in_config and isinstance(value, str) and self.kind in (Kind.INTEGER, Kind.NUMBER):
+            return self.check(value) if self.check else None  # stack config's text of a number
+        wrong_type: str | Problem | None = self.kind.problem(value)
         if wrong_type is None and self.item is not None:
             wrong_type = self._item_problem(value)
         if self.check is None:
@@ -232,8 +280,9 @@ class Field:
         except (TypeError, AttributeError, ValueError):
             return wrong_type
 
-    def _item_problem(self, value: Any) -> str | None:
-        """The first problem inside an object (or a list of them), with where it is."""
+    def _item_problem(self, value: Any) -> Problem | None:
+        """The first problem inside an object (or a list of them), with where it is; what it shows is
+        the nested value, never the whole list."""
         assert self.item is not None
         elements = [value] if self.kind is Kind.OBJECT else value
         for index, element in enumerate(elements):
@@ -243,11 +292,12 @@ class Field:
             takes = ", ".join(f.schema_name for f in self.item.inputs)
             extra = sorted(k for k in element if k not in self.item.names())
             if extra:
-                return f"{at}: {extra[0]!r} is not a property here; it takes {takes}".lstrip(": ")
-            for failure in self.item.validate(element):
-                prop = self.item.field(failure.field).schema_name
-                reason = "is required" if failure.missing else failure.reason
-                return f"{at}.{prop} {reason}".lstrip(".")
+                return Problem(f"{at}: {GOT} is not a property here; it takes {takes}".lstrip(": "), extra[0])
+            for inner, problem in self.item.problems(element):
+                where = f"{at}.{inner.schema_name} ".lstrip(".")
+                if problem is None:
+                    return Problem(f"{where}is required", None)
+                return _prefixed(where, problem, element.get(inner.name))
         return None
 
     def canonical_value(self, value: Any) -> Any:
@@ -274,12 +324,14 @@ class Field:
         return spec
 
     def as_output(self, description: str | None = None) -> Field:
-        """This field as an output only, as when the plugin takes it from the provider's configuration."""
+        """This field as an output only, as when the plugin takes it from the provider's configuration;
+        a change to it still plans what a change to the input did."""
         return replace(
             self,
             output_only=True,
             required=False,
             check=None,
+            default=None,
             description=description or self.description,
             output_description="",
         )
@@ -314,8 +366,6 @@ class Model:
     token: str
     description: str
     fields: tuple[Field, ...]
-    id_field: str | None = None
-    """The core name whose value is the resource's id."""
     _by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
     _by_schema: dict[str, Field] = field(init=False, repr=False, compare=False)
 
@@ -369,6 +419,30 @@ class Model:
 
     # -- rules -------------------------------------------------------------------------------------
 
+    def problems(
+        self,
+        props: Mapping[str, Any],
+        fields: Iterable[Field] | None = None,
+        *,
+        required: Iterable[str] | None = None,
+    ) -> list[tuple[Field, str | Problem | None]]:
+        """Each of ``fields`` (default: the inputs) that ``props`` gets wrong, with its reason not yet
+        rendered; ``None`` for a required field left out. Unknown values wait for ``up``."""
+        must = {f.name for f in self.fields if f.required} if required is None else set(required)
+        found: list[tuple[Field, str | Problem | None]] = []
+        for f in self.inputs if fields is None else fields:
+            value = props.get(f.name)
+            if value is None or (f.secret and value == ""):
+                if f.name in must:
+                    found.append((f, None))
+                continue
+            if is_unknown(value):
+                continue
+            problem = f.problem(value)
+            if problem:
+                found.append((f, problem))
+        return found
+
     def validate(
         self,
         props: Mapping[str, Any],
@@ -379,24 +453,17 @@ class Model:
     ) -> list[Failure]:
         """Every problem with ``fields`` (default: the inputs) of ``props``, at most one per field.
 
-        ``secret`` names the values that arrived as secrets (a program may make any value secret):
-        those, like fields declared secret, are never shown in a reason. Unknown values wait for ``up``.
+        ``secret`` names the values that arrived as secrets or hold one anywhere inside (a program may
+        make any value secret): those, like fields declared secret, are never shown in a reason, nor is
+        any part of them. Unknown values wait for ``up``.
         """
         hidden = set(secret)
-        must = {f.name for f in self.fields if f.required} if required is None else set(required)
-        failures: list[Failure] = []
-        for f in self.inputs if fields is None else fields:
-            value = props.get(f.name)
-            if value is None or (f.secret and value == ""):
-                if f.name in must:
-                    failures.append(Failure(f.name, missing=True))
-                continue
-            if is_unknown(value):
-                continue
-            problem = f.problem(value)
-            if problem:
-                failures.append(Failure(f.name, render(problem, value, secret=f.secret or f.name in hidden)))
-        return failures
+        return [
+            Failure(f.name, missing=True)
+            if problem is None
+            else Failure(f.name, render(problem, props.get(f.name), secret=f.secret or f.name in hidden))
+            for f, problem in self.problems(props, fields, required=required)
+        ]
 
     def normalize(self, props: Mapping[str, Any]) -> dict[str, Any]:
         """Defaults filled in and canonical forms of valid values; other keys pass through."""

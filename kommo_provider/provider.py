@@ -31,7 +31,8 @@ from pulumi.dynamic import (
 
 from . import connection
 from .claims import Claims, ConnectionKey
-from .client import ChatApiClient, client_for
+from .client import ChatApiClient
+from .clients import chat_client
 from .connection import DYNAMIC_CONNECTION
 from .exceptions import ConnectionFailedError, KommoProviderError
 from .hosts import resolve_base_url
@@ -125,7 +126,7 @@ class KommoChatChannelConnectionProvider(ResourceProvider):
             raise KommoProviderError("; ".join(failures))
         # Used directly, without an engine calling configure(): the defaults.
         settings = getattr(self, "_settings", TransportSettings())
-        return client_for(resolve_base_url(props.get("base_url")), settings)
+        return chat_client(resolve_base_url(props.get("base_url")), settings)
 
     def _claim(self, props: Mapping[str, Any]) -> None:
         claims: Claims | None = getattr(self, "_claims", None)

@@ -1,19 +1,23 @@
-"""The REST API v4 client: one Kommo account, its long-lived token, and the calls the resources need.
+"""The REST API v4 client: one Kommo account, its access token, and Kommo's HAL answers and errors.
 
-Transport (sessions, retries, pacing at Kommo's 7 requests per second, timeouts) is
-:mod:`kommo_provider.transport`; this module adds the bearer token, reads Kommo's HAL answers (and its
-``204 No Content`` for an empty list), and maps its statuses and ``application/problem+json`` bodies
-into :mod:`kommo_provider.exceptions`. Calls that are safe to repeat are retried on 5xx and read
-timeouts; creating a source is not (a timed-out create may have made it already).
+Transport (sessions, retries, timeouts) is :mod:`kommo_provider.transport`, shared by every account on
+one host; each account has its own pace (Kommo allows 7 requests per second per account). This module
+adds the bearer token, which it asks a :class:`TokenSource` for on every call (tokens expire and
+rotate: the source knows the current one, and is asked once more after a 401), reads Kommo's HAL
+answers (and its ``204 No Content`` for an empty list), and maps statuses and
+``application/problem+json`` bodies into :mod:`kommo_provider.exceptions`. Whether a call may be
+repeated after a 5xx or a read timeout is the caller's to say (``repeatable``): a create may not, since
+Kommo may have made the object already.
+
+What each object's calls are (paths, bodies, ids) is declared with the object, in
+:mod:`kommo_provider.resources`; this client knows no object.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import threading
-from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from collections.abc import Mapping
+from typing import Any, Final, Protocol
 
 import requests
 
@@ -27,21 +31,45 @@ from .exceptions import (
     TokenRejectedError,
     UnexpectedResponseError,
 )
-from .settings import TransportSettings
-from .transport import HttpTransport, default_retry, snippet
+from .transport import HttpTransport, RequestPacer, snippet
 
-__all__ = ["API_PREFIX", "BearerAuth", "RestApiClient", "rest_client_for"]
+__all__ = ["API_PREFIX", "BearerAuth", "RestApiClient", "StaticToken", "TokenSource", "problem_details"]
 
 API_PREFIX: Final = "/api/v4"
 JSON: Final = "application/json"
-REPEATABLE: Final = frozenset({"GET", "PATCH", "DELETE", "POST"})
-"""Methods whose repeat does no harm here: reads, updates by id, deletes, and webhook subscriptions
-(posting the same destination again replaces its settings). Creating a source is sent without 5xx
-retries (see :meth:`RestApiClient.create_source`)."""
+SUCCESS: Final = frozenset({200, 201, 202, 204})
+
+
+class TokenSource(Protocol):
+    """Where an account's access token comes from when a call needs it."""
+
+    def token(self, account: str) -> str:
+        """The account's current token; raises a :class:`~kommo_provider.exceptions.KommoError` saying
+        why there is none."""
+
+    def refresh(self, account: str, rejected: str) -> str | None:
+        """After Kommo refused ``rejected`` (401): another token to try once, or ``None`` when this
+        source has no other."""
+
+
+class StaticToken:
+    """One fixed token for one account (a long-lived token); nothing to refresh."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def token(self, account: str) -> str:
+        return self._token
+
+    def refresh(self, account: str, rejected: str) -> str | None:
+        return None
+
+    def __repr__(self) -> str:
+        return "StaticToken(<redacted>)"
 
 
 class BearerAuth(requests.auth.AuthBase):
-    """Attaches a long-lived access token as ``Authorization: Bearer``; its ``repr`` never shows it."""
+    """Attaches an access token as ``Authorization: Bearer``; its ``repr`` never shows it."""
 
     def __init__(self, token: str) -> None:
         self._token = token
@@ -61,142 +89,123 @@ class BearerAuth(requests.auth.AuthBase):
 
 
 class RestApiClient:
-    """One account's REST API v4; thread-safe, paced with every other client of the same host."""
+    """One account's REST API v4 at one host; thread-safe, cheap to make (what it sends through is shared).
 
-    def __init__(self, base_url: str, token: str, *, settings: TransportSettings | None = None) -> None:
-        settings = settings or TransportSettings()
-        self.base_url = base_url
-        self._auth = BearerAuth(token)
-        self.transport = HttpTransport(
-            base_url, retry=default_retry(settings.max_retries, REPEATABLE), settings=settings
-        )
-        self._once = HttpTransport(
-            base_url, retry=default_retry(settings.max_retries, frozenset({"GET"})), settings=settings
-        )
-        self._once.pacer = self.transport.pacer  # one pace for the host, whichever policy sends
+    ``transports`` are the host's two transports: one retrying 5xx and read timeouts (for calls that
+    may be repeated) and one that does not (for creates); ``pacer`` is the account's own pace.
+    """
+
+    def __init__(
+        self,
+        account: str,
+        tokens: TokenSource,
+        *,
+        repeatable: HttpTransport,
+        once: HttpTransport,
+        pacer: RequestPacer | None = None,
+    ) -> None:
+        self.account = account
+        self.tokens = tokens
+        self._repeatable = repeatable
+        self._once = once
+        self._pacer = pacer
+        self.base_url = repeatable.base_url
 
     def __repr__(self) -> str:
-        return f"RestApiClient({self.base_url!r})"
+        return f"RestApiClient({self.account!r} at {self.base_url!r})"
 
-    # -- the account --------------------------------------------------------------------------------
+    # -- calls --------------------------------------------------------------------------------------
 
-    def get_account(self) -> dict[str, Any]:
-        """``GET /api/v4/account?with=amojo_id``: id, name, subdomain and the amojo_id connect takes."""
-        return self._object(self._call("GET", "/account", params={"with": "amojo_id"}), "account")
-
-    def list_pipelines(self) -> list[dict[str, Any]]:
-        """``GET /api/v4/leads/pipelines``: every pipeline of the account (204: none)."""
-        return self._embedded(self._call("GET", "/leads/pipelines"), "pipelines")
-
-    # -- sources ------------------------------------------------------------------------------------
-
-    def create_source(self, fields: Mapping[str, Any]) -> dict[str, Any]:
-        """``POST /api/v4/sources`` with one source; the source Kommo made, with its id.
-
-        Sent once: connection errors and 429s are retried (nothing was made), 5xx and read timeouts
-        are not, since the source may exist already.
-        """
-        created = self._embedded(self._call("POST", "/sources", body=[dict(fields)], once=True), "sources")
-        if len(created) != 1:
-            raise UnexpectedResponseError("creating a source answered without the source", method="POST")
-        return created[0]
-
-    def get_source(self, source_id: int) -> dict[str, Any] | None:
-        """``GET /api/v4/sources/{id}``; ``None`` when Kommo has no such source any more (204 or 404)."""
+    def get(self, path: str, what: str, params: Mapping[str, str] | None = None) -> dict[str, Any] | None:
+        """``GET`` one object; ``None`` when Kommo answers that it has none (204, or 404)."""
         try:
-            response = self._call("GET", f"/sources/{source_id}")
+            response = self.send("GET", path, params=params)
         except ObjectNotFoundError:
             return None
-        return None if response.status_code == 204 else self._object(response, "source")
-
-    def update_source(self, source_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
-        """``PATCH /api/v4/sources/{id}``: the source as Kommo has it after the change."""
-        return self._object(self._call("PATCH", f"/sources/{source_id}", body=dict(fields)), "source")
-
-    def delete_source(self, source_id: int) -> bool:
-        """``DELETE /api/v4/sources/{id}``; ``False`` when it was gone already."""
-        try:
-            self._call("DELETE", f"/sources/{source_id}")
-        except ObjectNotFoundError:
-            return False
-        return True
-
-    # -- webhooks -----------------------------------------------------------------------------------
-
-    def find_webhook(self, destination: str) -> dict[str, Any] | None:
-        """The account's webhook for ``destination`` (``filter[destination]``), or ``None``."""
-        hooks = self._embedded(
-            self._call("GET", "/webhooks", params={"filter[destination]": destination}), "webhooks"
+        return (
+            None if response.status_code == 204 or not response.content else self.json_object(response, what)
         )
-        return next((hook for hook in hooks if hook.get("destination") == destination), None)
 
-    def subscribe_webhook(
-        self, destination: str, settings: Sequence[str], sort: int | None
-    ) -> dict[str, Any]:
-        """``POST /api/v4/webhooks``: subscribe (or re-subscribe, replacing its events) a destination."""
-        body: dict[str, Any] = {"destination": destination, "settings": list(settings)}
-        if sort is not None:
-            body["sort"] = sort
-        return self._object(self._call("POST", "/webhooks", body=body), "webhook")
+    def get_list(self, path: str, key: str, params: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        """``GET`` a list: the objects under ``_embedded.<key>`` (204, Kommo's empty list: none)."""
+        return self.embedded(self.send("GET", path, params=params), key)
 
-    def unsubscribe_webhook(self, destination: str) -> bool:
-        """``DELETE /api/v4/webhooks`` with the destination; ``False`` when it was gone already."""
-        try:
-            self._call("DELETE", "/webhooks", body={"destination": destination})
-        except ObjectNotFoundError:
-            return False
-        return True
-
-    # -- transport ----------------------------------------------------------------------------------
-
-    def _call(
+    def send(
         self,
         method: str,
         path: str,
         *,
         body: Any = None,
         params: Mapping[str, str] | None = None,
-        once: bool = False,
+        repeatable: bool = True,
     ) -> requests.Response:
+        """One call under ``/api/v4``, its status mapped to an exception unless it succeeded.
+
+        A 401 asks the token source once for another token (one that rotated or expired since it was
+        handed out) and sends the call once more with it: a 401 means Kommo did nothing.
+        """
         full = API_PREFIX + path
         data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
         headers = {"Accept": "application/hal+json, application/json"}
         if data is not None:
             headers["Content-Type"] = JSON
-        transport = self._once if once else self.transport
-        response = transport.send(method, full, data=data, headers=headers, auth=self._auth, params=params)
-        if response.status_code in (200, 201, 202, 204):
+        transport = self._repeatable if repeatable else self._once
+        token = self.tokens.token(self.account)
+        response = self._send(transport, method, full, data, headers, params, token)
+        if response.status_code == 401:
+            fresh = self.tokens.refresh(self.account, token)
+            if fresh is not None and fresh != token:
+                response = self._send(transport, method, full, data, headers, params, fresh)
+        if response.status_code in SUCCESS:
             return response
-        raise self._error(response, method, full)
+        raise self.error(response, method, full)
 
-    def _json(self, response: requests.Response, method: str = "GET") -> Any:
+    def _send(
+        self,
+        transport: HttpTransport,
+        method: str,
+        path: str,
+        data: bytes | None,
+        headers: dict[str, str],
+        params: Mapping[str, str] | None,
+        token: str,
+    ) -> requests.Response:
+        return transport.send(
+            method, path, data=data, headers=headers, auth=BearerAuth(token), params=params, pacer=self._pacer
+        )
+
+    # -- answers -----------------------------------------------------------------------------------
+
+    def json_body(self, response: requests.Response) -> Any:
         try:
             return response.json()
         except ValueError as exc:
             raise UnexpectedResponseError(
                 f"Kommo answered {response.status_code} with a body that is not JSON",
                 status=response.status_code,
-                method=method,
+                method=response.request.method if response.request else None,
                 path=response.request.path_url.split("?")[0] if response.request else None,
                 details=snippet(response),
             ) from exc
 
-    def _object(self, response: requests.Response, what: str) -> dict[str, Any]:
-        data = self._json(response)
+    def json_object(self, response: requests.Response, what: str) -> dict[str, Any]:
+        data = self.json_body(response)
         if not isinstance(data, dict):
             raise UnexpectedResponseError(f"Kommo answered a {what} that is not a JSON object")
         return data
 
-    def _embedded(self, response: requests.Response, key: str) -> list[dict[str, Any]]:
+    def embedded(self, response: requests.Response, key: str) -> list[dict[str, Any]]:
+        """The list under ``_embedded.<key>``; an empty 204 (Kommo's empty list) is ``[]``."""
         if response.status_code == 204 or not response.content:
-            return []  # Kommo answers an empty list with 204 and no body
-        data = self._json(response)
+            return []
+        data = self.json_body(response)
         items = (data.get("_embedded") or {}).get(key) if isinstance(data, dict) else None
         if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
             raise UnexpectedResponseError(f"Kommo answered without the list of {key}")
         return items
 
-    def _error(self, response: requests.Response, method: str, path: str) -> ApiError:
+    def error(self, response: requests.Response, method: str, path: str) -> ApiError:
+        """Kommo's refusal as an exception: what the status means, and Kommo's own words."""
         status = response.status_code
         common: dict[str, Any] = {
             "status": status,
@@ -205,25 +214,25 @@ class RestApiClient:
             "details": problem_details(response),
         }
         if status == 401:
-            return TokenRejectedError(
-                "Kommo refused the access token (401): set accessToken on the kommo provider (or "
-                "kommo:accessToken) to a valid long-lived token of this account's integration",
-                **common,
-            )
+            return TokenRejectedError(f"Kommo refused the access token of {self.account} (401)", **common)
         if status == 403:
             return ForbiddenError(
-                "Kommo forbids this call to the access token's user (403): webhooks need an account "
-                "administrator's token",
+                f"Kommo forbids this call to the token's user in {self.account} (403): some objects "
+                "(webhooks among them) need an account administrator's token",
                 **common,
             )
         if status == 404:
-            return ObjectNotFoundError("Kommo has no such object for this token (404)", **common)
+            return ObjectNotFoundError(
+                f"Kommo has no such object in {self.account} for this token (404)", **common
+            )
         if status == 400:
-            return InvalidRequestError("Kommo rejected the request data (400)", **common)
+            body = _json_or_none(response)
+            paths = tuple(path for path, _, _ in validation_errors(body))
+            return InvalidRequestError("Kommo rejected the request data (400)", paths=paths, **common)
         if status == 429:
             return RateLimitedError(
-                "Kommo is rate limiting this account (429) and retries did not get through; lower "
-                "maxRequestsPerSecond or try again later",
+                f"Kommo is rate limiting {self.account} (429) and retries did not get through; send fewer "
+                "requests per second, or try again later",
                 **common,
             )
         if status >= 500:
@@ -240,26 +249,27 @@ def problem_details(response: requests.Response) -> str | None:
         return snippet(response)
     if not isinstance(data, dict):
         return None
-    found: list[str] = []
-    for item in data.get("validation-errors") or []:
-        for error in (item.get("errors") or []) if isinstance(item, dict) else []:
-            if isinstance(error, dict):
-                found.append(f"{error.get('path', '?')}: {error.get('detail') or error.get('code', '')}")
+    found = [f"{path}: {detail}" for path, _, detail in validation_errors(data)]
     if found:
         return "; ".join(found)[:500]
     text = data.get("detail") or data.get("title")
     return str(text)[:300] if text else None
 
 
-_clients: dict[tuple[str, str, TransportSettings], RestApiClient] = {}
-_clients_lock = threading.Lock()
+def validation_errors(data: Any) -> list[tuple[str, str, str]]:
+    """``(path, code, detail)`` of each entry of a problem body's ``validation-errors``."""
+    found: list[tuple[str, str, str]] = []
+    groups = data.get("validation-errors") if isinstance(data, dict) else None
+    for item in groups if isinstance(groups, list) else []:
+        for error in (item.get("errors") or []) if isinstance(item, dict) else []:
+            if isinstance(error, dict):
+                detail = str(error.get("detail") or error.get("code") or "")
+                found.append((str(error.get("path", "?")), str(error.get("code", "")), detail))
+    return found
 
 
-def rest_client_for(base_url: str, token: str, settings: TransportSettings) -> RestApiClient:
-    """One client per host, token and settings in this process, so pacing and pools are shared."""
-    key = (base_url, hashlib.sha256(token.encode()).hexdigest(), settings)
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            client = _clients[key] = RestApiClient(base_url, token, settings=settings)
-        return client
+def _json_or_none(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None

@@ -19,7 +19,7 @@ from typing import Any, Final
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ReadTimeoutError
+from urllib3.exceptions import NewConnectionError, ProtocolError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from .exceptions import TransportError
@@ -136,10 +136,15 @@ class HttpTransport:
         headers: Mapping[str, str] | None = None,
         auth: requests.auth.AuthBase | None = None,
         params: Mapping[str, str] | None = None,
+        pacer: RequestPacer | None = None,
     ) -> requests.Response:
         """One paced call, retried as the policy says; a call with no HTTP answer raises
-        :class:`TransportError`. The caller maps statuses."""
-        self.pacer.wait()
+        :class:`TransportError`. The caller maps statuses.
+
+        ``pacer`` paces this call instead of the host's own pacer: Kommo limits each account, and many
+        accounts may share one host (an emulator, a gateway) and its connections.
+        """
+        (pacer or self.pacer).wait()
         started = time.monotonic()
         try:
             response = self.session().request(
@@ -160,14 +165,30 @@ class HttpTransport:
         return response
 
     def transport_error(self, exc: requests.RequestException, method: str, path: str) -> TransportError:
-        # After the last retry, urllib3 wraps a read timeout in MaxRetryError -> ConnectionError.
-        if isinstance(exc, requests.Timeout) or isinstance(innermost(exc), (TimeoutError, ReadTimeoutError)):
+        """The failure in words that say whether Kommo may have acted: a request that never left (no
+        connection) did nothing; one that timed out or lost its connection after it was sent may have."""
+        inner = innermost(exc)
+        if isinstance(exc, requests.ConnectTimeout) or isinstance(inner, NewConnectionError):
             return TransportError(
-                f"no answer from {self.base_url} within {self.timeout[1]:g} s after retries",
+                f"could not reach {self.base_url} ({reason(exc)})", method=method, path=path, sent=False
+            )
+        if isinstance(exc, requests.Timeout) or isinstance(inner, (TimeoutError, ReadTimeoutError)):
+            return TransportError(
+                f"no answer from {self.base_url} within {self.timeout[1]:g} s after the request was sent",
                 method=method,
                 path=path,
+                sent=True,
             )
-        return TransportError(f"could not reach {self.base_url} ({reason(exc)})", method=method, path=path)
+        if isinstance(inner, (ConnectionRefusedError, OSError)) and not _after_sending(exc):
+            return TransportError(
+                f"could not reach {self.base_url} ({reason(exc)})", method=method, path=path, sent=False
+            )
+        return TransportError(
+            f"the connection to {self.base_url} broke after the request was sent ({reason(exc)})",
+            method=method,
+            path=path,
+            sent=True,
+        )
 
 
 def _read_environment_once(session: requests.Session, base_url: str) -> None:
@@ -187,6 +208,19 @@ def snippet(response: requests.Response) -> str | None:
     """The start of a body, for an error message about a body that is not what was expected."""
     text = response.text.strip()
     return text[:300] if text else None
+
+
+def _after_sending(exc: BaseException) -> bool:
+    """Whether the failure came while reading the answer (the request had been sent): urllib3 calls
+    that a protocol error (the server closed or reset the connection instead of answering)."""
+    chain: BaseException | None = exc
+    for _ in range(10):
+        if chain is None:
+            return False
+        if isinstance(chain, (ProtocolError, requests.exceptions.ChunkedEncodingError)):
+            return True
+        chain = getattr(chain, "reason", None) or chain.__cause__ or chain.__context__
+    return False
 
 
 def innermost(exc: BaseException) -> BaseException:

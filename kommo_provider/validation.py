@@ -107,17 +107,6 @@ def refused_by(resolve: Callable[[Any], object]) -> Callable[[Any], str | None]:
 base_url_problem = refused_by(resolve_base_url)
 
 
-FIELD_CHECKS: Final[dict[str, Callable[[Any], str | None]]] = {
-    "channel_id": uuid_problem,
-    "channel_secret": secret_problem,
-    "account_id": uuid_problem,
-    "title": title_problem,
-    "hook_api_version": hook_api_version_problem,
-    "base_url": base_url_problem,
-}
-"""The check of each connection field that has one, for callers outside the model (the CLI)."""
-
-
 def check_uuid(field: str, value: Any) -> list[tuple[str, str]]:
     """The CLI's check of an id argument: ``[(field, reason)]`` or ``[]``."""
     problem = uuid_problem(value)

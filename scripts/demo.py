@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot_settings import FORMER_MODULE, RESOURCE_TYPE, BotSettingsFileProvider
 from kommo_provider.emulator import (
-    DEMO_ACCOUNT,
+    DEMO_ACCOUNTS,
     DEMO_CHANNEL_ID,
     DEMO_CHANNEL_SECRET,
     DEMO_PORT,
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             {DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET},
             port=args.port,
             state_file=emulator_state,
-            accounts=[DEMO_ACCOUNT],  # the REST API v4 account examples/yaml looks up and sets up
+            accounts=DEMO_ACCOUNTS,  # demo and demo2: the REST API v4 accounts the examples set up
         )
         STATE_DIR.mkdir(exist_ok=True)
         emulator.start()
@@ -106,9 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     connected = [c for c in emulator.backend.connections()]
     print(f"\ndemo: done in {elapsed:.1f} s; the emulator now has {len(connected)} connected account(s).")
     if args.yaml:
-        account = DEMO_ACCOUNT.subdomain
-        sources, hooks = emulator.rest.sources(account), emulator.rest.webhooks(account)
-        print(f"      and {len(sources)} source(s), {len(hooks)} webhook(s) in account {account!r}.")
+        for account in (spec.subdomain for spec in DEMO_ACCOUNTS):
+            sources, hooks = emulator.rest.sources(account), emulator.rest.webhooks(account)
+            print(f"      account {account!r}: {len(sources)} source(s), {len(hooks)} webhook(s).")
     if not args.destroy and not args.preview:
         outputs = stack.outputs()
         if args.yaml:

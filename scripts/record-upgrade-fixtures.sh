@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
-# Records tests/fixtures/upgrade again: the upgrade test's two stacks, brought up by an earlier release.
+# Records the upgrade fixtures of one release again: its stacks in tests/fixtures/upgrade/<version>/,
+# brought up by that release.
 #
-#   scripts/record-upgrade-fixtures.sh [COMMIT]      # default 722407e, release 0.2.0
+#   scripts/record-upgrade-fixtures.sh COMMIT
+#
+#   scripts/record-upgrade-fixtures.sh 722407e      # 0.2.0: 0.2.0/dynamic, 0.2.0/yaml
+#   scripts/record-upgrade-fixtures.sh 27410a8      # 0.3.0: 0.3.0/accounts
+#
+# The release's kommo_provider.__version__ picks its folder and stacks (RELEASES in
+# tests/fixtures/upgrade/upgrade_stacks.py); the other releases' folders are left as they are. After a
+# release, describe its stacks in a release_<version>.py there, name it in RELEASES, and record it.
 #
 # Checks COMMIT out as a git worktree in a temporary folder outside the repository, makes a venv there
 # with that release installed (its kommo-chat and pulumi-resource-kommo are then that release's; the
@@ -11,7 +19,11 @@
 # bootstrap.sh) and PyPI for the release's dependencies. Review the diff: it is what the test replays.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-commit="${1:-722407e}"
+if [ "$#" -ne 1 ] || [ "${1:0:1}" = "-" ]; then
+  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+fi
+commit="$1"
 
 say() { printf '[record-upgrade-fixtures] %s\n' "$*" >&2; }
 
@@ -30,7 +42,9 @@ git -C "$repo" worktree add --detach "$tree" "$commit" >/dev/null 2>&1
 "$repo/.venv/bin/python" -m venv "$tree/.venv"
 sdk="$("$repo/.venv/bin/python" -c 'import importlib.metadata as m; print(m.version("pulumi"))')"
 say "installing the release with pulumi==$sdk"
-"$tree/.venv/bin/pip" install --quiet --disable-pip-version-check "pulumi==$sdk" -e "$tree"
+# The emulator's werkzeug is the `emulator` extra from 0.3.0 on (0.2.0 has no such extra and installs
+# werkzeug anyway; pip only notes the unknown extra).
+"$tree/.venv/bin/pip" install --quiet --disable-pip-version-check "pulumi==$sdk" -e "${tree}[emulator]"
 
 # Nothing of this checkout may be imported by the release's processes: no PYTHONPATH from outside.
 cd "$scratch"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from kommo_provider.emulator import Connection, EmulatorServer
+import time
+
+from kommo_provider.emulator import Connection, EmulatorServer, RecordedRequest
 
 
 def stored(emulator: EmulatorServer, channel_id: str, account_id: str) -> Connection:
@@ -10,3 +12,13 @@ def stored(emulator: EmulatorServer, channel_id: str, account_id: str) -> Connec
     connection = emulator.backend.get_connection(channel_id, account_id)
     assert connection is not None, f"the emulator has no connection for {account_id}"
     return connection
+
+
+def wait_for_requests(emulator: EmulatorServer, count: int) -> list[RecordedRequest]:
+    """Wait until the log holds ``count`` requests. A request the client gave up on (a read timeout) is
+    logged when the emulator answers it: a test that times one out waits for it, so it cannot land in
+    the log of whichever test runs next on that emulator."""
+    deadline = time.monotonic() + 10
+    while len(emulator.backend.requests()) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return emulator.backend.requests()

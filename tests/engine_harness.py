@@ -15,7 +15,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import grpc
 import pulumi
@@ -24,13 +24,14 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-SECRET_SIG = "4dabf18193072939515e22adb298388d"
+SECRET_SIG: Final = rpc._special_sig_key
+"""The key of Pulumi's special objects; a secret has Pulumi's secret marker under it."""
 
 
 def unwrap_secrets(value: Any) -> Any:
     """Replace Pulumi secret wrappers by their values, recursively."""
     if isinstance(value, dict):
-        if value.get(SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270":
+        if value.get(SECRET_SIG) == rpc._special_secret_sig:
             return unwrap_secrets(value["value"])
         return {k: unwrap_secrets(v) for k, v in value.items()}
     if isinstance(value, list):

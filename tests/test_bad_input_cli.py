@@ -64,6 +64,8 @@ class CliCase:
     stdin: bytes | None = None
     hidden: tuple[str, ...] = field(default=())
     """Other text that must not be echoed (a password in a URL)."""
+    account: str | None = None
+    """``KOMMO_ACCOUNT`` for the run (``kommo-chat token``); ``None`` = unset."""
 
 
 def case(
@@ -74,8 +76,9 @@ def case(
     secret: str | None = SECRET,
     stdin: bytes | None = None,
     hidden: Sequence[str] = (),
+    account: str | None = None,
 ) -> CliCase:
-    return CliCase(case_id, tuple(argv), code, names, secret, stdin, tuple(hidden))
+    return CliCase(case_id, tuple(argv), code, names, secret, stdin, tuple(hidden), account)
 
 
 def connect_base_url(case_id: str, url: str, *names: str, command: str = "connect") -> CliCase:
@@ -339,6 +342,66 @@ CLI_CASES: Final = [
     case(
         "emulator-channel-literal-secret", ["emulator", "--channel", f"{CHANNEL_ID}:{SECRET}"], 2, "--channel"
     ),
+    # -- token: --url, KOMMO_ACCOUNT, the service key ----------------------------------------------------
+    case("token-url-missing", ["token"], 2, "--url", account="acme"),
+    case("token-url-empty", ["token", "--url", ""], 2, "--url", "empty", account="acme"),
+    case(
+        "token-url-ftp", ["token", "--url", "ftp://tokens.example.com"], 2, "--url", "http(s)", account="acme"
+    ),
+    case("token-url-no-host", ["token", "--url", "https:///kommo"], 2, "--url", account="acme"),
+    case("token-url-port-letters", ["token", "--url", "https://tokens.example.com:abc"], 2, "--url"),
+    case("token-url-port-zero", ["token", "--url", "http://127.0.0.1:0/tokens"], 2, "--url"),
+    case("token-url-newline", ["token", "--url", "https://tokens.example.com/\nx"], 2, "--url"),
+    case(
+        "token-url-plain-http",
+        ["token", "--url", "http://tokens.example.com/kommo"],
+        2,
+        "--url",
+        "https",
+        account="acme",
+    ),
+    case(
+        "token-url-credentials",
+        ["token", "--url", "https://vendor:Pa55-token-key@tokens.example.com/kommo"],
+        2,
+        "--url",
+        "credentials",
+        hidden=["Pa55-token-key"],
+        account="acme",
+    ),
+    case(
+        "token-url-query",
+        ["token", "--url", "https://tokens.example.com/kommo?key=Qu3ry-token-key"],
+        2,
+        "--url",
+        "query",
+        hidden=["Qu3ry-token-key"],
+        account="acme",
+    ),
+    case("token-account-unset", ["token", "--url", f"{EMULATOR}/tokens"], 2, "KOMMO_ACCOUNT"),
+    case(
+        "token-account-url",
+        ["token", "--url", f"{EMULATOR}/tokens"],
+        2,
+        "KOMMO_ACCOUNT",
+        account="https://a/",
+    ),
+    case("token-account-www", ["token", "--url", f"{EMULATOR}/tokens"], 2, "KOMMO_ACCOUNT", account="www"),
+    case(
+        "token-key-flag",
+        ["token", "--url", f"{EMULATOR}/tokens", "--key", SECRET],
+        2,
+        "--key",
+        "KOMMO_TOKEN_SERVICE_KEY",
+        account="acme",
+    ),
+    case(
+        "token-key-file-missing",
+        ["token", "--url", f"{EMULATOR}/tokens", "--key-file", MISSING_FILE],
+        1,
+        MISSING_FILE,
+        account="acme",
+    ),
     # -- no command ---------------------------------------------------------------------------------------
     case("unknown-command", ["frobnicate"], 2, "frobnicate"),
     case("no-command", [], 2, "COMMAND"),
@@ -371,7 +434,7 @@ def test_the_corpus_covers_every_subcommand() -> None:
     ids = [c.id for c in CLI_CASES] + [c.id for c in HOOK_CASES]
     assert len(set(ids)) == len(ids)
     commands = {c.argv[0] for c in CLI_CASES if c.argv}
-    assert commands >= {"sign", "connect", "disconnect", "verify-webhook", "emulator"}
+    assert commands >= {c.NAME for c in cli.COMMANDS}
 
 
 @pytest.mark.parametrize("bad", CLI_CASES, ids=lambda c: c.id)
@@ -389,6 +452,11 @@ def test_cli_bad_input(
         monkeypatch.delenv(cli.SECRET_ENV, raising=False)
     else:
         monkeypatch.setenv(cli.SECRET_ENV, bad.secret)
+    if bad.account is None:
+        monkeypatch.delenv("KOMMO_ACCOUNT", raising=False)
+    else:
+        monkeypatch.setenv("KOMMO_ACCOUNT", bad.account)
+    monkeypatch.delenv("KOMMO_TOKEN_SERVICE_KEY", raising=False)
     set_stdin(monkeypatch, bad.stdin if bad.stdin is not None else b"")
     argv = [arg.replace(EMULATOR, emulator.url) for arg in bad.argv]
 
@@ -505,6 +573,8 @@ def test_a_bad_signature_value_is_just_invalid(signature: str | bytes | None) ->
         ("https://bot:Pa55-hidden-word@amojo.kommo.com", "credentials"),
         ("https://amojo.kommo.com?x=1", "query"),
         ("amojo.kommo.com", "region"),
+        (" https://amojo.kommo.com/ ", "whitespace around it"),
+        ("http://127.0.0.1:8765\n", "whitespace around it"),  # $(cat file): refused, as ids are
     ],
 )
 def test_resolve_base_url_raises_configuration_error(value: str, words: str) -> None:
@@ -523,7 +593,8 @@ def test_resolve_base_url_raises_configuration_error(value: str, words: str) -> 
     [
         ("kommo", "https://amojo.kommo.com"),
         ("amocrm.ru", "https://amojo.amocrm.ru"),
-        (" https://amojo.kommo.com/ ", "https://amojo.kommo.com"),
+        ("https://amojo.kommo.com/", "https://amojo.kommo.com"),
+        ("HTTPS://Amojo.Kommo.com", "https://amojo.kommo.com"),
         ("http://127.0.0.1:8765", "http://127.0.0.1:8765"),
         ("http://[::1]:8765", "http://[::1]:8765"),
         ("http://localhost:", "http://localhost"),

@@ -23,11 +23,10 @@ from kommo_provider.emulator.rest import mint_token
 from kommo_provider.exceptions import KommoProviderError, PluginError
 from kommo_provider.model import Kind
 from kommo_provider.plugin import config
-from kommo_provider.plugin.account import Source, Webhook
-from kommo_provider.plugin.connection import ChatChannelConnection
-from kommo_provider.plugin.resources import ModelResource
+from kommo_provider.plugin.resources import PluginResource, Props
 from kommo_provider.plugin.wire import Secret
 from kommo_provider.provider import KommoChatChannelConnectionProvider
+from kommo_provider.resources import REGISTRY
 
 NL = "\n"
 SECRET_LIKE = "5f4e3d2c1b0a99887766554433221100ffeeddcc"
@@ -78,6 +77,26 @@ BAD_NUMBERS: list[tuple[str, str]] = [
     ("maxRequestsPerSecond", "inf"),
     ("maxRequestsPerSecond", "1e9"),
 ]
+
+
+CONNECTION_TYPE = "kommo:index:ChatChannelConnection"
+URN = "urn:pulumi:test::bad-input::{typ}::a"
+
+
+def served(token: str) -> PluginResource:
+    """The plugin's handling of one resource type, in this process."""
+    resource = REGISTRY.resource(token)
+    assert resource is not None, token
+    return PluginResource(resource)
+
+
+def plugin_check(
+    token: str, settings: config.ProviderConfig | None, news: dict[str, Any]
+) -> list[tuple[str, str]]:
+    """The failures the plugin's Check gives for ``news``."""
+    handler = served(token)
+    _, failures = handler.check(settings, URN.format(typ=token), Props.decode(handler.model, news))
+    return failures
 
 
 def no_secret(text: str) -> None:
@@ -178,7 +197,7 @@ def test_plugin_check_names_the_property(emulator: EmulatorServer, prop: str, va
     news: dict[str, Any] = {"accountId": ACCOUNT_ID, prop: value}
     if value is None:
         del news[prop]
-    _, failures = ChatChannelConnection().check(None, news)
+    failures = plugin_check(CONNECTION_TYPE, None, news)
     assert [p for p, _ in failures] == [prop]
     assert failures[0][1].startswith(prop)
     no_secret(failures[0][1])
@@ -248,7 +267,7 @@ def test_plugin_check_never_shows_a_secret_credentials_or_a_megabyte(
 ) -> None:
     for value in _plugin_values(prop):
         news: dict[str, Any] = {"accountId": ACCOUNT_ID, prop: value}
-        _, failures = ChatChannelConnection().check(None, news)
+        failures = plugin_check(CONNECTION_TYPE, None, news)
         for _, reason in failures:
             quiet(reason)
     assert emulator.backend.requests() == []
@@ -296,10 +315,9 @@ def test_dynamic_check_never_shows_what_the_program_made_secret(emulator: Emulat
 
 
 def test_a_long_import_id_is_cut_in_the_message() -> None:
-    connection = ChatChannelConnection()
     settings = config.configure({"channelId": CHANNEL_ID, "channelSecret": Secret(CHANNEL_SECRET)})
     with pytest.raises(PluginError) as info:
-        connection.import_(settings, "y" * 10_000)
+        served(CONNECTION_TYPE).import_(settings, URN.format(typ=CONNECTION_TYPE), "y" * 10_000)
     assert len(str(info.value)) <= 2 * MAX_MESSAGE and "y" * 100 not in str(info.value)
 
 
@@ -328,6 +346,25 @@ REST_CONFIG_CASES: list[tuple[str, Any]] = [
     ("apiBaseUrl", "ftp://127.0.0.1"),
     ("apiBaseUrl", "https://u:p@127.0.0.1"),
     ("apiBaseUrl", "kommo"),
+    ("apiBaseUrl", "http://127.0.0.1:8765/\n"),
+    ("accessTokens", "not a map"),
+    ("accessTokens", ["acme"]),
+    ("accessTokens", Secret({"acme": 5})),
+    ("accessTokens", Secret({"https://acme.kommo.com": ACME_TOKEN})),
+    ("accessTokens", Secret({ACME_TOKEN: "acme"})),  # key and token swapped: neither is shown
+    ("accessTokens", Secret({"acme": ""})),
+    ("accessTokens", Secret({"acme": f"{ACME_TOKEN} "})),
+    ("accessTokens", Secret({"acme": f"Bearer {ACME_TOKEN}"})),
+    ("accessTokens", Secret({"acme": EXPIRED_TOKEN})),
+    ("accessTokens", Secret({"acme": ACME_TOKEN, "acme.kommo.com": ACME_TOKEN})),
+    ("tokenCommand", []),
+    ("tokenCommand", [""]),
+    ("tokenCommand", "kommo-token --account"),  # stack config text that is not a JSON list
+    ("tokenCommand", [1]),
+    ("tokenCommand", ["x"] * 101),
+    ("tokenCommandTimeout", 0),
+    ("tokenCommandTimeout", 601),
+    ("tokenCommandTimeout", "soon"),
 ]
 
 
@@ -345,7 +382,21 @@ def test_rest_config_names_the_key_and_never_the_token(
     assert emulator.backend.requests() == []
 
 
+BAD_ACCOUNTS: list[Any] = [
+    "www",
+    "https://acme.kommo.com",
+    "acme.example.org",
+    "acme.kommo.com/x",
+    "",
+    5,
+    "a b",
+]
 SOURCE_CASES: list[tuple[str, Any]] = [
+    *(("account", v) for v in BAD_ACCOUNTS),
+    ("pipelineId", 2**63),
+    ("pipelineId", 1e300),
+    ("services", [{"type": "whatsapp", "pages": [{"name": "x" * 256, "id": "1", "link": "+1"}]}]),
+    ("services", [{"type": "whatsapp", "pages": [{"name": "line\nbreak", "id": "1", "link": "+1"}]}]),
     ("name", ""),
     ("name", 5),
     ("name", "line\nbreak"),
@@ -374,6 +425,9 @@ SOURCE_CASES: list[tuple[str, Any]] = [
     ("acessToken", ACME_TOKEN),  # a typo, with a token in it: named, never shown
 ]
 WEBHOOK_CASES: list[tuple[str, Any]] = [
+    *(("account", v) for v in BAD_ACCOUNTS),
+    ("destination", "https://bot.example.com/hook#events"),
+    ("destination", "https://bot.example.com:0/hook"),
     ("destination", "http://bot.example.com/kommo"),
     ("destination", "ftp://bot.example.com"),
     ("destination", "https://user:pw@bot.example.com"),
@@ -401,18 +455,61 @@ WEBHOOK_CASES: list[tuple[str, Any]] = [
 def test_rest_resource_check_names_the_property(
     emulator: EmulatorServer, resource: str, prop: str, value: Any
 ) -> None:
-    handlers: dict[str, tuple[ModelResource, dict[str, Any]]] = {
-        "source": (Source(), {"name": "Chats", "externalId": "chats"}),
-        "webhook": (Webhook(), {"destination": "https://bot.example.com/hook", "settings": ["add_lead"]}),
+    handlers: dict[str, tuple[str, dict[str, Any]]] = {
+        "source": ("kommo:index:Source", {"name": "Chats", "externalId": "chats"}),
+        "webhook": (
+            "kommo:index:Webhook",
+            {"destination": "https://bot.example.com/hook", "settings": ["add_lead"]},
+        ),
     }
-    handler, valid = handlers[resource]
+    token, valid = handlers[resource]
     news = {**valid, prop: value}
     if value is None:
         del news[prop]
     settings = config.configure({"accountDomain": "acme", "accessToken": Secret(ACME_TOKEN)})
-    _, failures = handler.check(settings, news)
+    failures = plugin_check(token, settings, news)
     assert [p for p, _ in failures] == [prop]
     assert failures[0][1].startswith(prop)
     quiet(failures[0][1])
     assert ACME_TOKEN not in failures[0][1]
+    assert emulator.backend.requests() == []
+
+
+# -- a value the program made secret, anywhere in any REST resource, never reaches a message ----------
+
+REST_SECRETS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "kommo:index:Source": (
+        {"name": "Chats", "externalId": "chats"},
+        {
+            "account": f"{PROGRAM_SECRET}.example.org",
+            "name": f"{PROGRAM_SECRET}\n",
+            "externalId": f"{PROGRAM_SECRET}é",
+            "originCode": PROGRAM_SECRET + "-" * 30,
+            "services": [{"type": PROGRAM_SECRET}],
+            "default": PROGRAM_SECRET,
+        },
+    ),
+    "kommo:index:Webhook": (
+        {"destination": "https://bot.example.com/hook", "settings": ["add_lead"]},
+        {
+            "account": f"www.{PROGRAM_SECRET}",
+            "destination": f"https://bot.example.com/{PROGRAM_SECRET}#x",
+            "settings": ["add_lead", PROGRAM_SECRET],
+            "sort": PROGRAM_SECRET,
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("token", "prop"), [(token, prop) for token, (_, bad) in REST_SECRETS.items() for prop in bad]
+)
+def test_a_secret_rest_value_is_never_shown_nested_or_not(
+    emulator: EmulatorServer, token: str, prop: str
+) -> None:
+    valid, bad = REST_SECRETS[token]
+    settings = config.configure({"accountDomain": "acme", "accessToken": Secret(ACME_TOKEN)})
+    failures = plugin_check(token, settings, {**valid, prop: Secret(bad[prop])})
+    assert [p for p, _ in failures] == [prop], failures
+    quiet(failures[0][1])
     assert emulator.backend.requests() == []

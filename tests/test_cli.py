@@ -17,6 +17,7 @@ import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Final
 
 import pytest
 from cli_helpers import (
@@ -31,8 +32,12 @@ from cli_helpers import (
 from constants import ACCOUNT_ID, CHANNEL_ID, CHANNEL_SECRET, OTHER_ACCOUNT_ID
 
 from kommo_provider import cli, signing
-from kommo_provider.cli.secrets import SecretError, SecretSource, load_referenced_secret
+from kommo_provider import emulator as kommo_emulator
+from kommo_provider.cli import emulator as cli_emulator
+from kommo_provider.cli.secrets import SecretSource, load_referenced_secret
+from kommo_provider.emulator import rest as kommo_emulator_rest
 from kommo_provider.emulator.server import DEMO_PORT, EmulatorServer
+from kommo_provider.exceptions import SecretError
 from kommo_provider.settings import DEFAULT_RETRIES
 
 # Published inputs, kommo-chat-api.md section 5 (the secrets are in cli_helpers).
@@ -892,6 +897,76 @@ def test_usage_errors(run: RunFn) -> None:
     help_result = run(["--help"])
     assert help_result.code == 0
     assert "verify-webhook" in help_result.out
+
+
+# -- without the emulator extra (a bare `pip install kommo-provider`) ------------------------------------
+
+WITHOUT_WERKZEUG: Final = (
+    # A None in sys.modules makes every import of werkzeug fail, as it does in a bare install.
+    "import sys; sys.modules['werkzeug'] = None; "
+    "from kommo_provider.cli import main; raise SystemExit(main(sys.argv[1:]))"
+)
+"""``kommo-chat`` in a fresh interpreter that cannot import werkzeug (tests/test_packaging.py installs the
+wheel with no extras in a virtualenv: the slow, faithful check)."""
+
+
+def run_without_werkzeug(argv: list[str], secret: str = TV1_SECRET) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin", cli.SECRET_ENV: secret}
+    return subprocess.run([sys.executable, "-c", WITHOUT_WERKZEUG, *argv], capture_output=True, text=True,
+                          env=env, timeout=60, check=False)  # fmt: skip
+
+
+def test_without_the_emulator_extra_every_other_command_runs(emulator: EmulatorServer) -> None:
+    usage = run_without_werkzeug(["--help"])
+    assert usage.returncode == 0, usage.stderr
+    assert all(command.NAME in usage.stdout for command in cli.COMMANDS)  # every parser was built
+    assert "--demo" in run_without_werkzeug(["emulator", "--help"]).stdout
+    signed = run_without_werkzeug(["sign", "--method", "POST", "--path", TV1_PATH, "--date", TV1_DATE,
+                                   "--body", TV1_BODY])  # fmt: skip
+    assert (signed.returncode, signed.stderr) == (0, ""), signed.stderr
+    assert f"X-Signature: {TV1_SIGNATURE}" in signed.stdout
+    connected = run_without_werkzeug(
+        ["connect", "--channel-id", CHANNEL_ID, "--account-id", ACCOUNT_ID, "--base-url", emulator.url],
+        secret=CHANNEL_SECRET,
+    )
+    assert connected.returncode == 0, connected.stderr
+    assert emulator.backend.get_connection(CHANNEL_ID, ACCOUNT_ID) is not None
+    assert_no_secret(usage.stdout, signed.stdout, signed.stderr, connected.stdout, connected.stderr)
+
+
+def test_without_the_emulator_extra_the_emulator_says_so_in_one_line() -> None:
+    done = run_without_werkzeug(["emulator", "--demo", "--port", "0"])
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == f"kommo-chat: error: {cli_emulator.NEEDS_EXTRA}\n"
+    assert cli_emulator.NEEDS_EXTRA == (
+        "kommo-chat emulator needs the emulator extra: pip install 'kommo-provider[emulator]'"
+    )
+
+
+def test_without_the_emulator_extra_the_emulator_package_names_it() -> None:
+    """What serves no HTTP imports without werkzeug; the server says which extra brings it."""
+    code = (
+        "import sys; sys.modules['werkzeug'] = None\n"
+        "from kommo_provider.emulator import DEMO_ACCOUNT, FAULT_KINDS, AccountSpec, mint_token\n"
+        "from kommo_provider.emulator import EmulatorServer\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == (
+        "ModuleNotFoundError: kommo_provider.emulator.EmulatorServer needs werkzeug, which the emulator "
+        "extra installs: pip install 'kommo-provider[emulator]'"
+    )
+
+
+def test_the_emulator_packages_export_every_name_they_list() -> None:
+    for package in (kommo_emulator, kommo_emulator_rest):
+        assert set(package.__all__) <= set(dir(package))
+        for name in package.__all__:
+            assert getattr(package, name) is not None, f"{package.__name__}.{name}"
+        with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+            getattr(package, "nothing_here")  # noqa: B009
 
 
 def test_python_dash_m_runs_the_cli(tmp_path: Path) -> None:

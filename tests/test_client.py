@@ -10,7 +10,7 @@ from typing import ClassVar
 import pytest
 import requests
 from constants import ACCOUNT_ID, CHANNEL_ID, CHANNEL_SECRET
-from emulator_helpers import stored
+from emulator_helpers import stored, wait_for_requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -150,12 +150,14 @@ def test_timeout_is_a_transport_error(emulator: EmulatorServer) -> None:
     emulator.faults.script(["delay", "delay"])
     with pytest.raises(TransportError, match=r"no answer .* within 0\.3 s"):
         make_client(emulator, read_timeout=0.3, retry=1).connect(CHANNEL, ACCOUNT_ID)
+    assert [r.fault for r in wait_for_requests(emulator, 2)] == ["delay", "delay"]
 
 
 def test_a_delay_then_success_is_retried(emulator: EmulatorServer) -> None:
     emulator.faults.delay_seconds = 1.0
     emulator.faults.script(["delay"])
     assert make_client(emulator, read_timeout=0.3).connect(CHANNEL, ACCOUNT_ID).scope_id
+    assert sorted(str(r.fault) for r in wait_for_requests(emulator, 2)) == ["None", "delay"]
 
 
 def test_garbage_body_is_an_unexpected_response(emulator: EmulatorServer) -> None:

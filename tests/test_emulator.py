@@ -17,12 +17,15 @@ from typing import Any
 import pytest
 import requests
 from constants import ACCOUNT_ID, CHANNEL_ID, CHANNEL_SECRET, OTHER_ACCOUNT_ID
+from emulator_helpers import wait_for_requests
 
 from kommo_provider import signing
 from kommo_provider.cli.emulator import main
 from kommo_provider.emulator import (
     ACCESS_TOKEN_ENV,
     CHANNEL_SECRET_ENV,
+    DEMO2_ACCESS_TOKEN,
+    DEMO2_ACCOUNT_SUBDOMAIN,
     DEMO_ACCESS_TOKEN,
     DEMO_ACCOUNT_IDS,
     DEMO_ACCOUNT_SUBDOMAIN,
@@ -101,14 +104,6 @@ def error_of(response: requests.Response) -> dict[str, Any]:
     assert set(error) == {"error_code", "error_type", "error_description"}
     assert error["error_code"] == response.status_code
     return error
-
-
-def wait_for_requests(emulator: EmulatorServer, count: int) -> list[RecordedRequest]:
-    """Wait until the log holds ``count`` requests (a timed-out request is logged after the fact)."""
-    deadline = time.monotonic() + 10
-    while len(emulator.backend.requests()) < count and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return emulator.backend.requests()
 
 
 # Connect and disconnect ---------------------------------------------------------------------------
@@ -662,6 +657,22 @@ def test_fault_reset_drops_the_connection(emulator: EmulatorServer) -> None:
     assert emulator.backend.connections() == []
 
 
+def test_faults_after_the_commit_leave_the_connection_made(emulator: EmulatorServer) -> None:
+    emulator.faults.script(["500-after", "reset-after"])
+
+    failed = call(emulator, "connect")
+    with pytest.raises(requests.ConnectionError):
+        call(emulator, "disconnect")
+
+    assert failed.status_code == 500 and error_of(failed)["error_code"] == 500
+    (connection,) = emulator.backend.connections(include_disconnected=True)
+    assert connection.account_id == ACCOUNT_ID and not connection.connected  # both changes stayed
+    assert [(r.status, r.fault) for r in emulator.backend.requests()] == [
+        (500, "500-after"),
+        (0, "reset-after"),
+    ]
+
+
 def test_fault_garbage_is_200_html(emulator: EmulatorServer) -> None:
     emulator.faults.script(["garbage"])
 
@@ -902,7 +913,9 @@ def test_main_serves_until_stopped(capsys: pytest.CaptureFixture[str]) -> None:
     try:
         line = output.strip()
         assert line.startswith("amojo emulator listening on http://127.0.0.1:")
-        assert line.endswith(f"(channels: {DEMO_CHANNEL_ID}; accounts: {DEMO_ACCOUNT_SUBDOMAIN})")
+        assert line.endswith(
+            f"(channels: {DEMO_CHANNEL_ID}; accounts: {DEMO_ACCOUNT_SUBDOMAIN}, {DEMO2_ACCOUNT_SUBDOMAIN})"
+        )
         url = line.split(" on ", 1)[1].split(" ", 1)[0]
         path = api_path("connect", DEMO_CHANNEL_ID)
         body = signing.encode_json({"account_id": ACCOUNT_ID})
@@ -912,6 +925,9 @@ def test_main_serves_until_stopped(capsys: pytest.CaptureFixture[str]) -> None:
         demo = {"Authorization": f"Bearer {DEMO_ACCESS_TOKEN}"}
         account = requests.get(url + "/api/v4/account?with=amojo_id", headers=demo, timeout=5)
         assert account.json()["amojo_id"] == DEMO_ACCOUNT_IDS[0]
+        demo2 = {"Authorization": f"Bearer {DEMO2_ACCESS_TOKEN}"}
+        second = requests.get(url + "/api/v4/account?with=amojo_id", headers=demo2, timeout=5).json()
+        assert (second["subdomain"], second["amojo_id"]) == (DEMO2_ACCOUNT_SUBDOMAIN, DEMO_ACCOUNT_IDS[1])
     finally:
         stop.set()
         thread.join(timeout=10)

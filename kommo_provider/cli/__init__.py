@@ -1,4 +1,4 @@
-"""The ``kommo-chat`` command line: sign requests, connect/disconnect, verify webhooks, run the emulator.
+"""The ``kommo-chat`` command line: sign requests, connect/disconnect, verify webhooks, tokens, the emulator.
 
 ::
 
@@ -7,13 +7,15 @@
                             [--time-window-disabled] [--base-url U | --region R] [--json] ...
     kommo-chat [-v] disconnect --channel-id C --account-id A [--base-url U | --region R] ...
     kommo-chat [-v] verify-webhook --signature X [--body-file F]
+    KOMMO_ACCOUNT=HOST kommo-chat [-v] token --url URL [--key-file F]
     kommo-chat [-v] emulator [--port N] [--demo] [--channel ID[:@FILE]] ...
 
 Each command is a module of this package with ``add_arguments(parser)`` and ``run(args) -> int``;
 this one assembles the parser, runs the command and turns its failures into exit statuses. Shared
 options are in ``options.py``, argument types in ``argtypes.py``, and the one rule for loading a
 secret in ``secrets.py``: the channel secret comes from ``KOMMO_CHANNEL_SECRET`` or ``--secret-file
-PATH`` (``-`` reads stdin), never from a command-line argument, and is never printed.
+PATH`` (``-`` reads stdin), never from a command-line argument, and is never printed; so does the token
+service's key (``KOMMO_TOKEN_SERVICE_KEY`` or ``--key-file``).
 
 Exit status: 0 success, 1 API/configuration error (one ``kommo-chat: error: ...`` line on stderr),
 2 usage error.
@@ -28,10 +30,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Final, Protocol
 
-from ..exceptions import KommoError
-from . import connect, disconnect, emulator, sign, verify_webhook
-from .errors import CliError
-from .secrets import CHANNEL_SECRET, redact
+from ..exceptions import CliError, KommoError
+from . import connect, disconnect, emulator, sign, token, verify_webhook
+from .secrets import CHANNEL_SECRET, TOKEN_SERVICE_KEY, SecretSource, redact
 
 __all__ = ["COMMANDS", "LOGGER_NAME", "PROG", "SECRET_ENV", "Command", "build_parser", "main"]
 
@@ -39,8 +40,14 @@ PROG: Final = "kommo-chat"
 SECRET_ENV: Final = CHANNEL_SECRET.env_var
 LOGGER_NAME: Final = "kommo_provider"
 
-# Flags that would put the secret into argv; refused with an explanation and without echoing the value.
-_FORBIDDEN_SECRET_FLAGS: Final = ("--secret", "--channel-secret")
+_FORBIDDEN_SECRET_FLAGS: Final[dict[str, SecretSource]] = {
+    "--secret": CHANNEL_SECRET,
+    "--channel-secret": CHANNEL_SECRET,
+    "--key": TOKEN_SERVICE_KEY,
+    "--service-key": TOKEN_SERVICE_KEY,
+}
+"""Flags that would put a secret into argv: refused, saying where the secret goes, without echoing the value
+(argparse would print an unknown flag's value as an unrecognized argument)."""
 
 
 class Command(Protocol):
@@ -60,7 +67,7 @@ class Command(Protocol):
     def run(self, args: argparse.Namespace) -> int: ...
 
 
-COMMANDS: Final[tuple[Command, ...]] = (sign, connect, disconnect, verify_webhook, emulator)
+COMMANDS: Final[tuple[Command, ...]] = (sign, connect, disconnect, verify_webhook, token, emulator)
 
 
 class _RedactingFilter(logging.Filter):
@@ -97,10 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _forbidden_secret_flag(argv: Sequence[str]) -> str | None:
     """A ``--secret``-style flag among the arguments (before ``--``), if any."""
-    for token in argv:
-        if token == "--":
+    for argument in argv:
+        if argument == "--":
             break
-        name = token.partition("=")[0]
+        name = argument.partition("=")[0]
         if name in _FORBIDDEN_SECRET_FLAGS:
             return name
     return None
@@ -135,9 +142,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     flag = _forbidden_secret_flag(arguments)
     if flag is not None:
+        source = _FORBIDDEN_SECRET_FLAGS[flag]
         _error(
             f"{flag} is not accepted: command-line arguments are visible to other users; "
-            f"set the {SECRET_ENV} environment variable or use --secret-file PATH ('-' reads stdin)"
+            f"set the {source.env_var} environment variable or use {source.file_hint}"
         )
         return 2
     try:

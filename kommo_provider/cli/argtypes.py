@@ -120,6 +120,38 @@ def _parse_curl_base(value: str) -> str:
         raise argparse.ArgumentTypeError(exc.reason) from exc
 
 
+SERVICE_URL_EXAMPLE: Final = "https://tokens.example.com/kommo"
+
+
+def _parse_service_url(value: str) -> str:
+    """An http(s) URL with an optional path, to which an account's host is appended as the last segment.
+
+    Credentials and a query are refused without echoing the value: either may hold the key, which
+    belongs in the environment, not in process arguments.
+    """
+    if not value.strip():
+        raise argparse.ArgumentTypeError(
+            f"is empty; give the token service's URL, such as {SERVICE_URL_EXAMPLE}"
+        )
+    if any(char.isspace() or not char.isprintable() for char in value):
+        raise argparse.ArgumentTypeError(f"must not contain spaces or control characters, got {value!r}")
+    try:
+        parts = urlsplit(value)
+        hostname, port = parts.hostname, parts.port
+    except ValueError as exc:  # an unclosed '[', a port that is no number
+        raise argparse.ArgumentTypeError(f"is not a valid URL ({exc}), got {value!r}") from exc
+    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
+        raise argparse.ArgumentTypeError(
+            "must be scheme://host[:port][/path] without credentials, query or fragment (process arguments "
+            "are visible to other users: give the service's key in the environment)"
+        )
+    if parts.scheme not in ("http", "https") or not hostname or port == 0:
+        raise argparse.ArgumentTypeError(
+            f"must be an http(s) URL such as {SERVICE_URL_EXAMPLE}, got {value!r}"
+        )
+    return value.rstrip("/")
+
+
 def _parse_signature(value: str) -> str:
     if not value.strip():
         # Most likely an unset shell variable: say so rather than answer "invalid signature".
@@ -187,6 +219,8 @@ http_method: Final = arg_type("HTTP method", _parse_method)
 request_path: Final = arg_type("path", _parse_path)
 curl_base_url: Final = arg_type("base URL", _parse_curl_base)
 x_signature: Final = arg_type("signature", _parse_signature)
+service_url: Final = arg_type("URL", _parse_service_url)
+"""``token --url``: where the vendor's token service answers ``GET <URL>/<account host>``."""
 port: Final = arg_type("port number", _parse_port)
 requests_per_second: Final = arg_type("number of requests per second", _parse_requests_per_second)
 fraction: Final = arg_type("fraction", _parse_fraction)

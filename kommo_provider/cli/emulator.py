@@ -4,6 +4,10 @@ Numeric options have type functions (argtypes.py) with a message about the value
 a usage error (exit 2, one line) and never a traceback from ``bind()``. Secrets are never taken from
 the command line: ``--channel ID`` reads the environment, ``--channel ID:@FILE`` a file (secrets.py);
 ``--account SUBDOMAIN:AMOJO_ID[:@FILE]`` reads its access token the same way.
+
+This is the one command that needs the ``emulator`` extra (werkzeug), and only to serve: the server is
+imported then, so ``kommo-chat --help`` and every other command run from a bare install, and this one
+says in one line which extra to install.
 """
 
 from __future__ import annotations
@@ -17,21 +21,27 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from ..emulator.demo import ACCESS_TOKEN_ENV, DEMO_ACCOUNT
-from ..emulator.faults import FAULT_KINDS, check_kinds
-from ..emulator.rest import AccountSpec, token_expiry
-from ..emulator.server import (
+from ..emulator.demo import (
+    ACCESS_TOKEN_ENV,
     CHANNEL_SECRET_ENV,
+    DEMO_ACCOUNT,
+    DEMO_ACCOUNTS,
     DEMO_CHANNEL_ID,
     DEMO_CHANNEL_SECRET,
     DEMO_PORT,
-    EmulatorServer,
 )
+from ..emulator.extra import INSTALL_EXTRA, missing_extra
+from ..emulator.faults import FAULT_KINDS, check_kinds
+from ..emulator.rest.models import AccountSpec
+from ..emulator.rest.tokens import token_expiry
+from ..exceptions import CliError, UsageError
 from . import argtypes
-from .errors import CliError, UsageError
 from .secrets import CHANNEL_SECRET, SecretSource, load_secret, register
+
+if TYPE_CHECKING:
+    from ..emulator.server import EmulatorServer
 
 NAME: Final = "emulator"
 HELP: Final = "run the local amojo emulator"
@@ -41,6 +51,8 @@ EPILOG: Final = (
     f"arguments): --channel ID reads ${CHANNEL_SECRET_ENV}, --channel ID:@FILE reads FILE; "
     f"--account SUBDOMAIN:AMOJO_ID reads ${ACCESS_TOKEN_ENV}, --account SUBDOMAIN:AMOJO_ID:@FILE reads FILE."
 )
+NEEDS_EXTRA: Final = f"kommo-chat {NAME} needs the emulator extra: {INSTALL_EXTRA}"
+"""What a bare install (no werkzeug) says, in one line, instead of serving."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,7 +84,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--demo",
         action="store_true",
         help=f"add the public demo channel {DEMO_CHANNEL_ID} with its published demo secret, and the "
-        f"REST account {DEMO_ACCOUNT.subdomain!r} with its published demo token",
+        f"REST accounts {' and '.join(repr(a.subdomain) for a in DEMO_ACCOUNTS)} with their published "
+        "demo tokens",
     )
     _add_behaviour(parser)
 
@@ -183,12 +196,25 @@ def _account(spec: str) -> AccountSpec:
     return AccountSpec(subdomain, token=token, amojo_id=amojo_id)
 
 
+def _server_type() -> type[EmulatorServer]:
+    """The emulator's server, imported only to serve: it needs werkzeug, which a bare install lacks."""
+    try:
+        from ..emulator.server import EmulatorServer
+    except ImportError as exc:
+        if not missing_extra(exc):
+            raise
+        raise CliError(NEEDS_EXTRA) from None
+    return EmulatorServer
+
+
 def _server(args: argparse.Namespace) -> EmulatorServer:
     """The configured server, not yet listening; a ``UsageError`` for a setting it refuses."""
+    server_type = _server_type()
     try:
-        server = EmulatorServer(
+        server = server_type(
             _channels(args),
-            accounts=([DEMO_ACCOUNT] if args.demo else []) + [_account(str(spec)) for spec in args.account],
+            accounts=(list(DEMO_ACCOUNTS) if args.demo else [])
+            + [_account(str(spec)) for spec in args.account],
             host=args.host,
             port=args.port,
             state_file=args.state_file,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from .errors import CliError, UsageError
+from ..exceptions import CliError, UsageError
 
 
 def read_stdin_bytes() -> bytes:

@@ -11,12 +11,11 @@ import logging
 from typing import Final
 
 from ..client import ChatApiClient
-from ..exceptions import ConfigurationError
+from ..exceptions import ConfigurationError, UsageError
 from ..hosts import KOMMO, resolve_base_url
 from ..payloads import ChannelCredentials
 from ..settings import DEFAULT_CONNECT_TIMEOUT, DEFAULT_RETRIES
 from . import argtypes
-from .errors import UsageError
 from .secrets import CHANNEL_SECRET, load_secret
 
 CLI_REGIONS: Final = ("kommo", "amocrm.ru", "amocrm.com")

@@ -7,7 +7,8 @@ leave it, is dropped; any other surrounding whitespace is refused, because it wo
 and the signature would not match. Messages name where the secret came from, never its value.
 
 Each kind of secret is a :class:`SecretSource` (what it is, its variable, how to give a file): the
-channel secret, a Kommo access token (``KOMMO_ACCESS_TOKEN``), any later one, all loaded the same way.
+channel secret, a Kommo access token (``KOMMO_ACCESS_TOKEN``), the token service's key, all loaded the
+same way.
 Every loaded secret is remembered, so :func:`redact` can scrub it from logs and error messages.
 """
 
@@ -18,7 +19,7 @@ import os
 from dataclasses import dataclass
 from typing import Final
 
-from .errors import CliError
+from ..exceptions import SecretError
 from .inputs import read_input_bytes
 
 REDACTED: Final = "<redacted>"
@@ -44,10 +45,8 @@ class SecretSource:
 CHANNEL_SECRET: Final = SecretSource(
     "channel secret", "KOMMO_CHANNEL_SECRET", "--secret-file PATH ('-' reads stdin)"
 )
-
-
-class SecretError(CliError):
-    """A secret is missing, unreadable or malformed; the message says where to put it, not what it is."""
+TOKEN_SERVICE_KEY: Final = SecretSource("token service key", "KOMMO_TOKEN_SERVICE_KEY", "--key-file PATH")
+"""The key ``kommo-chat token`` shows the vendor's token service, if it wants one."""
 
 
 def load_secret(source: SecretSource, path: str | None = None) -> str:

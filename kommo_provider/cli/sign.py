@@ -13,8 +13,8 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from .. import signing
+from ..exceptions import CliError
 from . import argtypes
-from .errors import CliError
 from .inputs import check_stdin_once, read_input_bytes
 from .options import add_secret_file
 from .secrets import CHANNEL_SECRET, load_secret

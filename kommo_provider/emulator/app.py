@@ -126,36 +126,57 @@ class EmulatorApp:
     def _call_api(
         self, service: Service, route: Route, params: Mapping[str, str], request: EmulatorRequest
     ) -> tuple[EmulatorResponse, str | None]:
-        """Rate limiter and faults first, as a gateway in front of Kommo would, then the handler."""
-        retry_after = self.faults.retry_after
+        """Rate limiter and faults first, as a gateway in front of Kommo would, then the handler.
+
+        A fault of :data:`~.faults.AFTER_COMMIT` lets the handler run (its change stays) and then
+        replaces, drops or delays the answer.
+        """
         limited = service.rate_limit_key(request, params)
         if limited is not None and not self.faults.rate_limiter.allow(limited):
-            detail = f"Too many requests for {limited}; retry after {retry_after} s"
+            detail = f"Too many requests for {limited}; retry after {self.faults.retry_after} s"
             return self._too_many(service, detail), "rate_limit"
         fault = self.faults.next_fault()
+        refused = self._before(service, request, fault)
+        if refused is not None:
+            return refused, fault
+        response = self._call(service, route, params, request)
+        return self._after(service, request, response, fault), fault
+
+    def _before(
+        self, service: Service, request: EmulatorRequest, fault: str | None
+    ) -> EmulatorResponse | None:
+        """The answer a fault gives instead of running the handler, or ``None`` to run it."""
         if fault == "delay":
             time.sleep(self.faults.delay_seconds)
         elif fault == "reset":
             request.environ[RESET_CONNECTION] = True
-            return EmulatorResponse(status=HTTPStatus.OK), fault
+            return EmulatorResponse(status=HTTPStatus.OK)
         elif fault == "garbage":
-            return EmulatorResponse(GARBAGE_BODY, status=HTTPStatus.OK, content_type="text/html"), fault
+            return EmulatorResponse(GARBAGE_BODY, status=HTTPStatus.OK, content_type="text/html")
         elif fault == "429":
-            detail = f"Too many requests (injected fault); retry after {retry_after} s"
-            return self._too_many(service, detail), fault
+            detail = f"Too many requests (injected fault); retry after {self.faults.retry_after} s"
+            return self._too_many(service, detail)
         elif fault == "500":
-            error = service.error(
-                HTTPStatus.INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "Internal server error (injected fault)"
-            )
-            return error, fault
+            return self._server_error(service, "Internal server error (injected fault)")
         elif fault == "503":
-            error = service.error(
-                HTTPStatus.SERVICE_UNAVAILABLE,
-                "SERVICE_UNAVAILABLE",
-                "Service temporarily unavailable (injected fault)",
-            )
-            return error, fault
-        return self._call(service, route, params, request), fault
+            detail = "Service temporarily unavailable (injected fault)"
+            return service.error(HTTPStatus.SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", detail)
+        return None
+
+    def _after(
+        self, service: Service, request: EmulatorRequest, response: EmulatorResponse, fault: str | None
+    ) -> EmulatorResponse:
+        """The answer once the handler ran: replaced (500), dropped (reset) or late (delay)."""
+        if fault == "500-after":
+            return self._server_error(service, "Internal server error (injected fault, after the change)")
+        if fault == "reset-after":
+            request.environ[RESET_CONNECTION] = True
+        elif fault == "delay-after":
+            time.sleep(self.faults.delay_seconds)
+        return response
+
+    def _server_error(self, service: Service, detail: str) -> EmulatorResponse:
+        return service.error(HTTPStatus.INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", detail)
 
     def _too_many(self, service: Service, detail: str) -> EmulatorResponse:
         headers = {"Retry-After": str(self.faults.retry_after)}

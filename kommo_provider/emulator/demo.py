@@ -1,4 +1,4 @@
-"""The public demo identities: a channel and its secret, amojo account ids, a REST account and token.
+"""The public demo identities: a channel and its secret, amojo account ids, two REST accounts and tokens.
 
 Public on purpose, like moto's fake AWS credentials: the demo secret and the demo token only open
 this emulator and are not a real channel secret or access token, nor any printed in Kommo's docs.
@@ -66,3 +66,35 @@ DEMO_ACCOUNT: Final = AccountSpec(
 )
 """The demo account (``EmulatorServer(accounts=[DEMO_ACCOUNT])``): its amojo_id is the first of
 ``DEMO_ACCOUNT_IDS``, so the amojo half connects the same account the REST half describes."""
+
+DEMO2_ACCOUNT_SUBDOMAIN: Final = "demo2"
+DEMO2_REST_ACCOUNT_ID: Final = 30_000_002
+"""The second demo account's numeric id."""
+
+DEMO2_USER_ID: Final = 8_000_002
+
+DEMO2_ACCESS_TOKEN: Final = mint_token(
+    account_id=DEMO2_REST_ACCOUNT_ID,
+    integration_id=DEMO_INTEGRATION_ID,
+    user_id=DEMO2_USER_ID,
+    issued_at=1_767_225_600,  # 2026-01-01T00:00:00Z
+    expires_at=4_102_444_800,  # 2100-01-01T00:00:00Z
+    token_id="5e2a9c7d1b4f48e6a3d0c8b7f1e2d4a6",
+)
+"""Public, like :data:`DEMO_ACCESS_TOKEN`: the same integration's token for the second demo account,
+so a demo can set up two accounts through one provider. The same string on every run."""
+
+DEMO2_ACCOUNT: Final = AccountSpec(
+    subdomain=DEMO2_ACCOUNT_SUBDOMAIN,
+    token=DEMO2_ACCESS_TOKEN,
+    amojo_id=DEMO_ACCOUNT_IDS[1],
+    name="Second demo account",
+    id=DEMO2_REST_ACCOUNT_ID,
+    pipelines=DEMO_PIPELINES,
+    integration_id=DEMO_INTEGRATION_ID,
+    user_id=DEMO2_USER_ID,
+)
+"""The second demo account: its amojo_id is the second of ``DEMO_ACCOUNT_IDS``."""
+
+DEMO_ACCOUNTS: Final = (DEMO_ACCOUNT, DEMO2_ACCOUNT)
+"""Both demo accounts, as ``kommo-chat emulator --demo`` serves them."""

@@ -1,4 +1,4 @@
-"""Fault injection for the amojo emulator: scripted and random failures, a rate limiter, clock skew.
+"""Fault injection for the emulator: scripted and random failures, a rate limiter, clock skew.
 
 The client has to survive what a real gateway does (429s, 5xx, slow answers, dropped connections,
 an HTML error page), and its tests need those on demand and reproducibly: a script consumed one
@@ -15,8 +15,21 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-FAULT_KINDS: Final = ("429", "500", "503", "delay", "reset", "garbage", "ok")
+FAULT_KINDS: Final = (
+    "429",
+    "500",
+    "503",
+    "delay",
+    "reset",
+    "garbage",
+    "ok",
+    "500-after",
+    "reset-after",
+    "delay-after",
+)
 """What a fault can be.
+
+Before the handler runs (nothing changes in the emulator):
 
 * ``429``: Too Many Requests with a ``Retry-After`` header (:attr:`FaultPlan.retry_after` seconds);
 * ``500`` / ``503``: server errors with a JSON error body;
@@ -24,7 +37,17 @@ FAULT_KINDS: Final = ("429", "500", "503", "delay", "reset", "garbage", "ok")
 * ``reset``: close the TCP connection with an RST and no answer at all;
 * ``garbage``: ``200`` with an HTML body, as a misconfigured proxy would send;
 * ``ok``: no fault, so a script can say "fail, succeed, fail".
+
+After the handler ran and its change stays (a create whose outcome the client cannot know):
+
+* ``500-after``: answer 500 instead of the real answer;
+* ``reset-after``: close the connection with an RST instead of answering;
+* ``delay-after``: sleep :attr:`FaultPlan.delay_seconds`, then answer normally, so a client read
+  timeout fires after the change was made.
 """
+
+AFTER_COMMIT: Final = frozenset({"500-after", "reset-after", "delay-after"})
+"""The kinds applied once the handler ran."""
 
 DEFAULT_RETRY_AFTER: Final = 1
 DEFAULT_DELAY_SECONDS: Final = 3.0
@@ -107,7 +130,7 @@ class FaultPlan:
         self.retry_after: int = DEFAULT_RETRY_AFTER
         """Seconds sent in ``Retry-After`` with 429 answers (faults and the rate limiter)."""
         self.delay_seconds: float = DEFAULT_DELAY_SECONDS
-        """How long a ``delay`` fault sleeps before answering."""
+        """How long a ``delay`` fault sleeps before answering (``delay-after``: after the handler ran)."""
         self.clock_offset_seconds: float = 0.0
         """Emulator clock = real UTC + this; positive means the emulator runs ahead."""
         self.rate_limiter = RateLimiter()

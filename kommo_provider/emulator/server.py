@@ -224,7 +224,7 @@ class EmulatorServer:
         self._ready = threading.Event()
 
     def reset(self) -> None:
-        """Back to a clean start: no connections, sources, webhooks, logged requests or faults.
+        """Back to a clean start: no connections, REST objects, logged requests or faults.
 
         Channels, accounts and their tokens stay, as they were configured.
         """

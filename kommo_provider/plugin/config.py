@@ -8,25 +8,32 @@ the failures for someone writing a Pulumi program in any language (``channelId``
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..configuration import GROUPS, PROVIDER
+from ..claims import Claims
+from ..configuration import PROVIDER, provider_plan
 from ..exceptions import PluginError
-from ..hosts import resolve_api_base_url, resolve_base_url
-from ..model import Failure, Field, is_unknown
+from ..hosts import resolve_account_domain, resolve_base_url
+from ..model import Failure, Field, Kind, is_unknown
 from ..payloads import ChannelCredentials
 from ..settings import TransportSettings, parse_settings
 from ..tokens import expiry_warning
+from .credentials import AccountTokens
 from .diffs import Diff, detailed
 from .wire import Secret, is_secret, reveal, secret_names
 
 if TYPE_CHECKING:  # the clients pull in requests: imported on first use, not at the plugin's start-up
+    from ..client import ChatApiClient
     from ..rest import RestApiClient
 
 log = logging.getLogger("kommo_provider")
+
+DEFAULT_TOKEN_COMMAND_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -34,39 +41,51 @@ class ProviderConfig:
     """A configured provider: the values of its table (core names), and how to talk to Kommo.
 
     Values are ``None`` when left out and :data:`~kommo_provider.model.UNKNOWN` when a preview does not
-    know them yet.
+    know them yet. It is the :class:`~kommo_provider.resources.base.Context` every operation gets.
     """
 
     values: Mapping[str, Any] = field(repr=False)
     settings: TransportSettings = field(default_factory=TransportSettings)
+    tokens: AccountTokens = field(default_factory=AccountTokens, repr=False)
+    claims: Claims = field(default_factory=lambda: Claims(None))
 
     def get(self, name: str) -> Any:
         return self.values.get(name)
 
     def missing(self, group: str) -> list[Field]:
-        """The required fields of ``group`` this configuration leaves out."""
-        return [PROVIDER.field(n) for n in GROUPS[group].required if self.values.get(n) is None]
+        """What ``group`` needs that this configuration leaves out (chat: a channel and its secret)."""
+        needed = ("channel_id", "channel_secret") if group == "chat" else ()
+        return [PROVIDER.field(n) for n in needed if self.values.get(n) is None]
 
     def known(self, *names: str) -> bool:
         return not any(is_unknown(self.values.get(n)) for n in names)
 
     @property
-    def channel_id(self) -> str:
-        return str(self.values["channel_id"])
+    def default_account(self) -> str | None:
+        account = self.values.get("account_domain")
+        return account if isinstance(account, str) and not is_unknown(account) else None
 
-    @property
-    def base_url(self) -> str:
-        return str(self.values["base_url"])
+    def token_origin(self, account: str) -> str | None:
+        return self.tokens.origin(account)
 
     def credentials(self, channel_id: str | None = None) -> ChannelCredentials:
-        return ChannelCredentials(channel_id or self.channel_id, str(self.values["channel_secret"]))
+        return ChannelCredentials(
+            channel_id or str(self.values["channel_id"]), str(self.values["channel_secret"])
+        )
 
-    def rest(self) -> RestApiClient:
-        """The account's REST API client: ``apiBaseUrl``, else ``https://<accountDomain>``."""
-        from ..rest import rest_client_for
+    def chat(self, base_url: str | None = None) -> ChatApiClient:
+        from ..clients import chat_client  # requests, on first use
 
-        base = resolve_api_base_url(self.values.get("api_base_url"), self.values.get("account_domain"))
-        return rest_client_for(base, str(self.values["access_token"]), self.settings)
+        return chat_client(base_url or str(self.values["base_url"]), self.settings)
+
+    def rest(self, account: str) -> RestApiClient:
+        """``account``'s REST API client: at ``apiBaseUrl``, else at ``https://<account>``."""
+        from ..clients import rest_client  # requests, on first use
+
+        # Both are canonical already (the configuration's apiBaseUrl, the object's account): no URL is
+        # taken apart again on each call.
+        base = self.values.get("api_base_url") or f"https://{resolve_account_domain(account)}"
+        return rest_client(str(base), account, self.tokens, self.settings)
 
 
 def how_to_set(prop: Field) -> str:
@@ -88,20 +107,58 @@ def _reason(failure: Failure) -> str:
     return f"{prop.schema_name} {failure.reason}{suffix}"
 
 
+def _from_config_text(core: dict[str, Any]) -> dict[str, Any]:
+    """Stack config holds text: a map or a list set there arrives as its JSON text; read it as JSON."""
+    for prop in PROVIDER.fields:
+        value = core.get(prop.name)
+        if (
+            prop.kind in (Kind.STRING_MAP, Kind.STRING_LIST)
+            and isinstance(value, str)
+            and not is_unknown(value)
+        ):
+            with contextlib.suppress(ValueError):  # not JSON: the check says what it should be
+                core[prop.name] = json.loads(value)
+    return core
+
+
+def _required(core: Mapping[str, Any]) -> list[str]:
+    """What must be given with what was: a channel with its secret; a default account with a token for
+    it (``accessToken``, ``accessTokens`` or ``tokenCommand``); ``accessToken`` with the account it is for."""
+
+    def given(name: str) -> bool:
+        return core.get(name) not in (None, "")
+
+    needed: list[str] = []
+    if given("channel_id") or given("channel_secret"):
+        needed += ["channel_id", "channel_secret"]
+    if given("access_token"):
+        needed.append("account_domain")
+    account = core.get("account_domain")
+    if isinstance(account, str) and not given("token_command") and not given("access_token"):
+        tokens = core.get("access_tokens")
+        covered = is_unknown(tokens) or (isinstance(tokens, dict) and _covers(tokens, account))
+        if not covered:
+            needed.append("access_token")
+    return needed
+
+
+def _covers(tokens: Mapping[str, Any], account: str) -> bool:
+    try:
+        wanted = resolve_account_domain(account)
+        return any(resolve_account_domain(str(host)) == wanted for host in tokens)
+    except ValueError:
+        return True  # a malformed key or account is refused by its own check
+
+
 def check_config(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Validate the provider's configuration; secrets go back as secrets even if sent as plain text.
 
-    A group given in part (a channel id without its secret) fails naming what is missing; a group left
-    out entirely is fine here, and a resource that needs it fails at its own check.
+    A half given in part (a channel id without its secret, a default account without a token for it)
+    fails naming what is missing; a half left out entirely is fine here, and a resource that needs it
+    fails at its own check.
     """
-    core = PROVIDER.to_core(reveal(dict(news)))
-    required = [
-        name
-        for group in GROUPS.values()
-        if any(core.get(n) is not None for n in group.required)
-        for name in group.required
-    ]
-    found = PROVIDER.validate(core, secret=secret_names(PROVIDER, news), required=required)
+    core = _from_config_text(PROVIDER.to_core(reveal(dict(news))))
+    found = PROVIDER.validate(core, secret=secret_names(PROVIDER, news), required=_required(core))
     failures = [(PROVIDER.field(f.field).schema_name, _reason(f)) for f in found]
     inputs = dict(news)
     for prop in PROVIDER.fields:
@@ -112,19 +169,20 @@ def check_config(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[st
 
 
 def diff_config(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Diff:
-    """The table's plan for the provider: a new channel or host replaces the provider and with it every
-    resource made through it (a new host: the old ones are deleted first); a rotated secret or another
-    setting updates it in place, and the connections reconnect."""
-    before, after = PROVIDER.to_core(reveal(dict(olds))), PROVIDER.to_core(reveal(dict(news)))
-    plan = PROVIDER.plan(before, after)
+    """The provider's plan (:func:`~kommo_provider.configuration.provider_plan`): a new channel, or another
+    default account, replaces the provider and what was made through it; anything else updates it in
+    place, and each resource's own plan says what that means for it."""
+    before = PROVIDER.normalize(_from_config_text(PROVIDER.to_core(reveal(dict(olds)))))
+    after = PROVIDER.normalize(_from_config_text(PROVIDER.to_core(reveal(dict(news)))))
+    plan = provider_plan(before, after)
     return Diff(
         replaces=tuple(PROVIDER.field(n).schema_name for n in plan.replaces),
         detailed=detailed(PROVIDER, plan, before, after),
-        delete_before_replace=plan.delete_before_replace,
+        delete_before_replace=False,
     )
 
 
-def configure(args: Mapping[str, Any]) -> ProviderConfig:
+def configure(args: Mapping[str, Any], claims: Claims | None = None) -> ProviderConfig:
     """The configuration the engine hands over after :func:`check_config` accepted it.
 
     Values still unknown (a preview) stay unknown; the real ones come with ``up``.
@@ -133,7 +191,7 @@ def configure(args: Mapping[str, Any]) -> ProviderConfig:
     if failures:
         raise PluginError("; ".join(reason for _, reason in failures))
     plain = reveal(inputs)
-    values = PROVIDER.normalize(PROVIDER.to_core(plain))
+    values = PROVIDER.normalize(_from_config_text(PROVIDER.to_core(plain)))
     if values.get("base_url") is None:
         values["base_url"] = resolve_base_url(None)
     token = values.get("access_token")
@@ -141,7 +199,24 @@ def configure(args: Mapping[str, Any]) -> ProviderConfig:
     if warning:
         log.warning("%s", warning)
     settings, _ = parse_settings(lambda key: _known(plain.get(key)))
-    return ProviderConfig(values=values, settings=settings)
+    return ProviderConfig(
+        values=values, settings=settings, tokens=_tokens(values), claims=claims or Claims(None)
+    )
+
+
+def _tokens(values: Mapping[str, Any]) -> AccountTokens:
+    """Where each account's token comes from, as far as this configuration is known."""
+    timeout = _known(values.get("token_command_timeout"))
+    tokens = _known(values.get("access_tokens"))
+    return AccountTokens(
+        tokens={h: t for h, t in tokens.items() if isinstance(t, str) and not is_unknown(t)}
+        if isinstance(tokens, dict)
+        else None,
+        default_account=_known(values.get("account_domain")),
+        default_token=_known(values.get("access_token")),
+        command=_known(values.get("token_command")),
+        timeout=float(timeout) if timeout is not None else DEFAULT_TOKEN_COMMAND_TIMEOUT,
+    )
 
 
 def _known(value: Any) -> Any:

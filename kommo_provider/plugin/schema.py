@@ -1,7 +1,8 @@
 """The ``kommo`` package schema, generated from the declared tables and committed as ``schema.json``.
 
-Every property comes from a table (:mod:`kommo_provider.configuration`, :mod:`kommo_provider.connection`,
-...); this module adds only what belongs to the package (its name, links, language settings). The plugin
+Every resource and function comes from the one registry (:data:`kommo_provider.resources.REGISTRY`), and
+every property from a table; this module adds only what belongs to the package (its name, links,
+language settings). The plugin
 serves the committed file, versioned as this Python package, so start-up reads a file instead of building
 the schema; ``tests/test_schema.py`` fails when the file is stale.
 
@@ -18,20 +19,17 @@ from pathlib import Path
 from typing import Any, Final
 
 from .. import __version__
-from ..account_webhooks import WEBHOOK
 from ..configuration import PROVIDER
-from ..connection import CONNECTION
-from ..lookups import GET_ACCOUNT, GET_PIPELINES
 from ..model import Model
-from ..sources import SOURCE
+from ..resources import REGISTRY
 
 PACKAGE: Final = "kommo"
 SCHEMA_FILE: Final = Path(__file__).with_name("schema.json")
 PLUGIN_DOWNLOAD_URL: Final = "github://api.github.com/kommo-provider/kommo-provider"
 """Where the CLI downloads the plugin from: the GitHub releases of the repository the Go module names."""
 
-RESOURCES: Final[tuple[Model, ...]] = (CONNECTION, SOURCE, WEBHOOK)
-FUNCTIONS: Final[tuple[Model, ...]] = (GET_ACCOUNT, GET_PIPELINES)
+RESOURCES: Final[tuple[Model, ...]] = tuple(resource.model for resource in REGISTRY.resources)
+FUNCTIONS: Final[tuple[Model, ...]] = tuple(function.model for function in REGISTRY.functions)
 
 METADATA: Final[dict[str, Any]] = {
     "name": PACKAGE,

@@ -14,21 +14,29 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent import futures
 from typing import Any, Final, TypeVar
 
 import grpc
 from google.protobuf import empty_pb2
-from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, plugin_pb2, provider_pb2, provider_pb2_grpc
+from google.rpc import status_pb2
+from pulumi.runtime.proto import (
+    engine_pb2,
+    engine_pb2_grpc,
+    errors_pb2,
+    plugin_pb2,
+    provider_pb2,
+    provider_pb2_grpc,
+)
 
 from ..claims import Claims
 from ..exceptions import KommoError, PluginError
-from . import account, config
+from ..resources import REGISTRY, Registry
+from . import config
 from .config import ProviderConfig
-from .connection import ChatChannelConnection
 from .diffs import Diff, DiffKind
-from .resources import ModelResource
+from .resources import PluginFunction, PluginResource, Props
 from .schema import schema_json, version
 from .wire import from_struct, to_struct
 
@@ -66,6 +74,9 @@ def _one_sentence(method: Method[Request, Response]) -> Method[Request, Response
         try:
             return method(self, request, context)
         except KommoError as exc:
+            properties = exc.properties if isinstance(exc, PluginError) else ()
+            if properties:
+                context.abort_with_status(_with_properties(str(exc), properties))
             context.abort(grpc.StatusCode.UNKNOWN, str(exc))
             raise  # not reached: abort raises
         except Exception as exc:
@@ -82,6 +93,29 @@ def _one_sentence(method: Method[Request, Response]) -> Method[Request, Response
     wrapper.__name__ = method.__name__
     wrapper.__doc__ = method.__doc__
     return wrapper
+
+
+class _Status(grpc.Status):  # type: ignore[misc]  # grpc.Status is an abstract interface to fill in
+    def __init__(
+        self, code: grpc.StatusCode, details: str, trailing_metadata: tuple[tuple[str, bytes], ...]
+    ) -> None:
+        self.code = code
+        self.details = details
+        self.trailing_metadata = trailing_metadata
+
+
+def _with_properties(message: str, properties: tuple[tuple[str, str], ...]) -> grpc.Status:
+    """A failure with Pulumi's ``InputPropertiesError`` details: the engine can show each reason beside
+    its property."""
+    details = errors_pb2.InputPropertiesError(
+        errors=[
+            errors_pb2.InputPropertiesError.PropertyError(property_path=p, reason=r) for p, r in properties
+        ]
+    )
+    status = status_pb2.Status(code=grpc.StatusCode.INVALID_ARGUMENT.value[0], message=message)
+    status.details.add().Pack(details)
+    metadata = (("grpc-status-details-bin", status.SerializeToString()),)
+    return _Status(grpc.StatusCode.INVALID_ARGUMENT, message, metadata)
 
 
 def _diff_response(diff: Diff) -> provider_pb2.DiffResponse:
@@ -104,18 +138,21 @@ def _failures(found: list[tuple[str, str]]) -> list[provider_pb2.CheckFailure]:
 
 
 class KommoProvider(provider_pb2_grpc.ResourceProviderServicer):
-    """One configured ``kommo`` provider: the engine starts a process per provider resource."""
+    """One configured ``kommo`` provider: the engine starts a process per provider resource, and one
+    provider serves every account of a fleet."""
 
-    def __init__(self, resources: Mapping[str, ModelResource]) -> None:
+    def __init__(self, registry: Registry = REGISTRY, claims: Claims | None = None) -> None:
         self._config: ProviderConfig | None = None
-        self._resources = resources
+        self._claims = claims or Claims(None)
+        self._resources = {r.model.token: PluginResource(r) for r in registry.resources}
+        self._functions = {f.model.token: PluginFunction(f) for f in registry.functions}
 
     def _configured(self) -> ProviderConfig:
         if self._config is None:
             raise PluginError("the kommo provider was used before it was configured")
         return self._config
 
-    def _resource(self, urn: str) -> ModelResource:
+    def _resource(self, urn: str) -> PluginResource:
         typ = urn.split("::")[2] if urn.count("::") >= 3 else ""
         resource = self._resources.get(typ)
         if resource is None:
@@ -157,7 +194,7 @@ class KommoProvider(provider_pb2_grpc.ResourceProviderServicer):
             args = from_struct(request.args)
         else:  # an engine that only sends the flat `kommo:config:<key>` strings
             args = {k.rpartition(":")[2]: v for k, v in request.variables.items()}
-        self._config = config.configure(args)
+        self._config = config.configure(args, self._claims)
         return provider_pb2.ConfigureResponse(
             acceptSecrets=True, supportsPreview=True, acceptResources=False, acceptOutputs=False
         )
@@ -172,15 +209,21 @@ class KommoProvider(provider_pb2_grpc.ResourceProviderServicer):
         self, request: provider_pb2.InvokeRequest, context: grpc.ServicerContext
     ) -> provider_pb2.InvokeResponse:
         """``kommo.getAccount()`` and ``kommo.getPipelines()``: reads, so they run in previews too."""
-        result = account.invoke(self._configured(), request.tok, from_struct(request.args))
-        return provider_pb2.InvokeResponse(**{"return": to_struct(result)})
+        function = self._functions.get(request.tok)
+        if function is None:
+            served = ", ".join(self._functions)
+            raise PluginError(f"the kommo provider has no function {request.tok!r}; it serves {served}")
+        args = Props.decode(function.model, from_struct(request.args))
+        result, failures = function.invoke(self._configured(), args)
+        return provider_pb2.InvokeResponse(failures=_failures(failures), **{"return": to_struct(result)})
 
     @_one_sentence
     def Check(
         self, request: provider_pb2.CheckRequest, context: grpc.ServicerContext
     ) -> provider_pb2.CheckResponse:
         resource = self._resource(request.urn)
-        inputs, failures = resource.check(self._config, from_struct(request.news))
+        news = Props.decode(resource.model, from_struct(request.news))
+        inputs, failures = resource.check(self._config, request.urn, news)
         return provider_pb2.CheckResponse(inputs=to_struct(inputs), failures=_failures(failures))
 
     @_one_sentence
@@ -188,23 +231,21 @@ class KommoProvider(provider_pb2_grpc.ResourceProviderServicer):
         self, request: provider_pb2.DiffRequest, context: grpc.ServicerContext
     ) -> provider_pb2.DiffResponse:
         resource = self._resource(request.urn)
-        diff = resource.diff(self._configured(), from_struct(request.olds), from_struct(request.news))
-        return _diff_response(diff)
+        olds = Props.decode(resource.model, from_struct(request.olds))
+        news = Props.decode(resource.model, from_struct(request.news))
+        return _diff_response(resource.diff(self._configured(), request.urn, request.id, olds, news))
 
     @_one_sentence
     def Create(
         self, request: provider_pb2.CreateRequest, context: grpc.ServicerContext
     ) -> provider_pb2.CreateResponse:
-        resource, settings, news = (
-            self._resource(request.urn),
-            self._configured(),
-            from_struct(request.properties),
-        )
+        resource, settings = self._resource(request.urn), self._configured()
+        news = Props.decode(resource.model, from_struct(request.properties))
         if request.preview:
             return provider_pb2.CreateResponse(
                 id="", properties=to_struct(resource.preview_create(settings, news))
             )
-        id_, outputs = resource.create(settings, news)
+        id_, outputs = resource.create(settings, request.urn, news)
         return provider_pb2.CreateResponse(id=id_, properties=to_struct(outputs))
 
     @_one_sentence
@@ -212,16 +253,19 @@ class KommoProvider(provider_pb2_grpc.ResourceProviderServicer):
         self, request: provider_pb2.UpdateRequest, context: grpc.ServicerContext
     ) -> provider_pb2.UpdateResponse:
         resource, settings = self._resource(request.urn), self._configured()
-        olds, news = from_struct(request.olds), from_struct(request.news)
+        olds = Props.decode(resource.model, from_struct(request.olds))
+        news = Props.decode(resource.model, from_struct(request.news))
         if request.preview:
-            outputs = resource.preview_update(settings, olds, news)
+            outputs = resource.preview_update(settings, request.id, olds, news)
         else:
-            outputs = resource.update(settings, request.id, olds, news)
+            outputs = resource.update(settings, request.urn, request.id, olds, news)
         return provider_pb2.UpdateResponse(properties=to_struct(outputs))
 
     @_one_sentence
     def Delete(self, request: provider_pb2.DeleteRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
-        self._resource(request.urn).delete(self._configured(), request.id, from_struct(request.properties))
+        resource = self._resource(request.urn)
+        olds = Props.decode(resource.model, from_struct(request.properties))
+        resource.delete(self._configured(), request.urn, request.id, olds)
         return empty_pb2.Empty()
 
     @_one_sentence
@@ -233,9 +277,11 @@ class KommoProvider(provider_pb2_grpc.ResourceProviderServicer):
         resource, settings = self._resource(request.urn), self._configured()
         properties = from_struct(request.properties)
         if properties:
-            found = resource.read(settings, request.id, properties, from_struct(request.inputs))
+            olds = Props.decode(resource.model, properties)
+            given = Props.decode(resource.model, from_struct(request.inputs))
+            found = resource.read(settings, request.urn, request.id, olds, given)
         else:
-            found = resource.import_(settings, request.id)
+            found = resource.import_(settings, request.urn, request.id)
         if found is None:
             return provider_pb2.ReadResponse(id="")
         id_, outputs, inputs = found
@@ -275,13 +321,6 @@ def log_level() -> int:
     return named if isinstance(named, int) else logging.WARNING
 
 
-def resources_for(engine_address: str | None) -> dict[str, ModelResource]:
-    """The resource types this plugin serves, by type token, sharing this run's claims."""
-    claims = Claims.for_run(engine_address)
-    served = (ChatChannelConnection(claims), account.Source(), account.Webhook())
-    return {resource.model.token: resource for resource in served}
-
-
 def serve(engine_address: str | None, *, port: int = 0, ready: Callable[[int], None] | None = None) -> None:
     """Serve until the engine stops the process; prints the port on stdout, as the engine expects."""
     if engine_address:
@@ -290,7 +329,7 @@ def serve(engine_address: str | None, *, port: int = 0, ready: Callable[[int], N
         log.setLevel(level)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=MAX_WORKERS), options=_GRPC_OPTIONS)
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(
-        KommoProvider(resources_for(engine_address)), server
+        KommoProvider(REGISTRY, Claims.for_run(engine_address)), server
     )
     bound = server.add_insecure_port(f"127.0.0.1:{port}")
     server.start()

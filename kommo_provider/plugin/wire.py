@@ -1,9 +1,11 @@
 """Pulumi's property values on the wire (``google.protobuf.Struct``) to Python values and back.
 
-The engine marks a secret as an object ``{SIG: SECRET_SIG, "value": ...}`` and a value not known yet
-(during preview) as the string :data:`~kommo_provider.model.UNKNOWN`. Secrets become
-:class:`Secret` here so the adapter always knows which values it must hand back as secrets; unknowns
-stay the sentinel string the core already recognizes.
+The engine marks a secret as an object ``{SPECIAL_KEY: SECRET_MARKER, "value": ...}`` and a value not
+known yet (during preview) as the string ``UNKNOWN``; the markers are Pulumi's own
+(:mod:`pulumi.runtime.rpc`). Secrets become :class:`Secret` here so the adapter always knows which
+values it must hand back as secrets; unknowns stay the sentinel string the core already recognizes
+(:data:`kommo_provider.model.UNKNOWN`, the same string, named in the core so that the core imports no
+Pulumi module).
 """
 
 from __future__ import annotations
@@ -13,12 +15,16 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from google.protobuf import struct_pb2
+from pulumi.runtime import rpc
 
-from ..model import Model
+from ..model import UNKNOWN, Model
 
-SIG: Final = "4dabf18193072939515e22adb298388d"
-"""The key that marks one of Pulumi's special objects (``pulumi.runtime.rpc._special_sig_key``)."""
-SECRET_SIG: Final = "1b47061264138c4ac30d75fd1eb44270"
+SPECIAL_KEY: Final[str] = rpc._special_sig_key
+"""The key that marks one of Pulumi's special objects (a secret, an asset, a resource reference)."""
+SECRET_MARKER: Final[str] = rpc._special_secret_sig
+"""The value of :data:`SPECIAL_KEY` that makes the object a secret."""
+
+assert rpc.UNKNOWN == UNKNOWN, "the core's UNKNOWN must be Pulumi's"
 
 
 @dataclass(frozen=True)
@@ -79,7 +85,7 @@ def _from_value(value: struct_pb2.Value) -> Any:
     if kind == "list_value":
         return [_from_value(v) for v in value.list_value.values]
     fields = {k: _from_value(v) for k, v in value.struct_value.fields.items()}
-    if fields.get(SIG) == SECRET_SIG:
+    if fields.get(SPECIAL_KEY) == SECRET_MARKER:
         return Secret(fields.get("value"))
     return fields
 
@@ -94,7 +100,7 @@ def _to_value(value: Any) -> struct_pb2.Value:
     if value is None:
         out.null_value = struct_pb2.NULL_VALUE
     elif isinstance(value, Secret):
-        out.struct_value.CopyFrom(to_struct({SIG: SECRET_SIG, "value": value.value}))
+        out.struct_value.CopyFrom(to_struct({SPECIAL_KEY: SECRET_MARKER, "value": value.value}))
     elif isinstance(value, bool):
         out.bool_value = value
     elif isinstance(value, (int, float)):

@@ -5,12 +5,21 @@ import * as pulumi from "@pulumi/pulumi";
 import * as utilities from "./utilities";
 
 /**
- * The Kommo account the provider's access token belongs to (`GET /api/v4/account?with=amojo_id`): its id, name, subdomain and the `amojoId` a chat connection's `accountId` takes.
+ * A Kommo account (`GET /api/v4/account?with=amojo_id`): its id, name, subdomain and the `amojoId` a chat connection's `accountId` takes.
  */
-export function getAccount(opts?: pulumi.InvokeOptions): Promise<GetAccountResult> {
+export function getAccount(args?: GetAccountArgs, opts?: pulumi.InvokeOptions): Promise<GetAccountResult> {
+    args = args || {};
     opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts || {});
     return pulumi.runtime.invoke("kommo:index:getAccount", {
+        "account": args.account,
     }, opts);
+}
+
+export interface GetAccountArgs {
+    /**
+     * The account to look up, as its host: `example.kommo.com`, or a bare `example`. Left out: the provider's `accountDomain`.
+     */
+    account?: string;
 }
 
 export interface GetAccountResult {
@@ -32,10 +41,19 @@ export interface GetAccountResult {
     readonly subdomain: string;
 }
 /**
- * The Kommo account the provider's access token belongs to (`GET /api/v4/account?with=amojo_id`): its id, name, subdomain and the `amojoId` a chat connection's `accountId` takes.
+ * A Kommo account (`GET /api/v4/account?with=amojo_id`): its id, name, subdomain and the `amojoId` a chat connection's `accountId` takes.
  */
-export function getAccountOutput(opts?: pulumi.InvokeOutputOptions): pulumi.Output<GetAccountResult> {
+export function getAccountOutput(args?: GetAccountOutputArgs, opts?: pulumi.InvokeOutputOptions): pulumi.Output<GetAccountResult> {
+    args = args || {};
     opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts || {});
     return pulumi.runtime.invokeOutput("kommo:index:getAccount", {
+        "account": args.account,
     }, opts);
+}
+
+export interface GetAccountOutputArgs {
+    /**
+     * The account to look up, as its host: `example.kommo.com`, or a bare `example`. Left out: the provider's `accountDomain`.
+     */
+    account?: pulumi.Input<string | undefined>;
 }

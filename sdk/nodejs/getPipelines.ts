@@ -7,12 +7,21 @@ import * as outputs from "./types/output";
 import * as utilities from "./utilities";
 
 /**
- * Every leads pipeline of the account (`GET /api/v4/leads/pipelines`), so a source can name its pipeline by name in the program.
+ * Every leads pipeline of an account (`GET /api/v4/leads/pipelines`), so a source can name its pipeline by name in the program.
  */
-export function getPipelines(opts?: pulumi.InvokeOptions): Promise<GetPipelinesResult> {
+export function getPipelines(args?: GetPipelinesArgs, opts?: pulumi.InvokeOptions): Promise<GetPipelinesResult> {
+    args = args || {};
     opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts || {});
     return pulumi.runtime.invoke("kommo:index:getPipelines", {
+        "account": args.account,
     }, opts);
+}
+
+export interface GetPipelinesArgs {
+    /**
+     * The account to look up, as its host: `example.kommo.com`, or a bare `example`. Left out: the provider's `accountDomain`.
+     */
+    account?: string;
 }
 
 export interface GetPipelinesResult {
@@ -26,10 +35,19 @@ export interface GetPipelinesResult {
     readonly pipelines: outputs.Pipeline[];
 }
 /**
- * Every leads pipeline of the account (`GET /api/v4/leads/pipelines`), so a source can name its pipeline by name in the program.
+ * Every leads pipeline of an account (`GET /api/v4/leads/pipelines`), so a source can name its pipeline by name in the program.
  */
-export function getPipelinesOutput(opts?: pulumi.InvokeOutputOptions): pulumi.Output<GetPipelinesResult> {
+export function getPipelinesOutput(args?: GetPipelinesOutputArgs, opts?: pulumi.InvokeOutputOptions): pulumi.Output<GetPipelinesResult> {
+    args = args || {};
     opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts || {});
     return pulumi.runtime.invokeOutput("kommo:index:getPipelines", {
+        "account": args.account,
     }, opts);
+}
+
+export interface GetPipelinesOutputArgs {
+    /**
+     * The account to look up, as its host: `example.kommo.com`, or a bare `example`. Left out: the provider's `accountDomain`.
+     */
+    account?: pulumi.Input<string | undefined>;
 }

@@ -10,12 +10,12 @@ export type ChatChannelConnection = import("./chatChannelConnection").ChatChanne
 export const ChatChannelConnection: typeof import("./chatChannelConnection").ChatChannelConnection = null as any;
 utilities.lazyLoad(exports, ["ChatChannelConnection"], () => require("./chatChannelConnection"));
 
-export { GetAccountResult } from "./getAccount";
+export { GetAccountArgs, GetAccountResult, GetAccountOutputArgs } from "./getAccount";
 export const getAccount: typeof import("./getAccount").getAccount = null as any;
 export const getAccountOutput: typeof import("./getAccount").getAccountOutput = null as any;
 utilities.lazyLoad(exports, ["getAccount","getAccountOutput"], () => require("./getAccount"));
 
-export { GetPipelinesResult } from "./getPipelines";
+export { GetPipelinesArgs, GetPipelinesResult, GetPipelinesOutputArgs } from "./getPipelines";
 export const getPipelines: typeof import("./getPipelines").getPipelines = null as any;
 export const getPipelinesOutput: typeof import("./getPipelines").getPipelinesOutput = null as any;
 utilities.lazyLoad(exports, ["getPipelines","getPipelinesOutput"], () => require("./getPipelines"));

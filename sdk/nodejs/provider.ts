@@ -5,9 +5,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as utilities from "./utilities";
 
 /**
- * The Kommo provider: one custom chat channel (its id and secret) at one Chat API host, and one Kommo account (its host and a long-lived token) for the REST API v4. Either group may be left out: a resource that needs a group the provider lacks fails at preview, naming what to set. Declare one explicit provider per channel or account to use several from one stack; the default provider reads `kommo:channelId`, `kommo:channelSecret`, `kommo:baseUrl`, `kommo:accountDomain`, `kommo:accessToken` and `kommo:apiBaseUrl` from stack config.
+ * The Kommo provider: one custom chat channel (its id and secret) at one Chat API host, and the Kommo accounts whose objects the REST API v4 manages, with where each account's token comes from. One provider serves every account: each object names its `account` (or takes the default, `accountDomain`), and its token comes from `accessTokens`, `accessToken` or `tokenCommand` when a call needs it. Either half may be left out: a resource that needs what the provider lacks fails at preview, naming what to set. The default provider reads `kommo:channelId`, `kommo:channelSecret`, `kommo:baseUrl`, `kommo:accountDomain`, `kommo:accessToken`, `kommo:accessTokens`, `kommo:tokenCommand` and `kommo:apiBaseUrl` from stack config.
  *
- * A different `channelId` or `baseUrl` replaces every connection made through the provider (for a new host, each old connection is disconnected first); a rotated `channelSecret` reconnects them in place, and later disconnects are signed with the new secret.
+ * A different `channelId` replaces the provider and everything made through it. A different `baseUrl` replaces each connection (disconnecting it at the old host first); a rotated `channelSecret` reconnects them in place, and later disconnects are signed with the new secret. Tokens and `apiBaseUrl` change in place.
  */
 export class Provider extends pulumi.ProviderResource {
     /** @internal */
@@ -37,6 +37,7 @@ export class Provider extends pulumi.ProviderResource {
         opts = opts || {};
         {
             resourceInputs["accessToken"] = args?.accessToken ? pulumi.secret(args.accessToken) : undefined;
+            resourceInputs["accessTokens"] = pulumi.output(args?.accessTokens ? pulumi.secret(args.accessTokens) : undefined).apply(JSON.stringify);
             resourceInputs["accountDomain"] = args?.accountDomain;
             resourceInputs["apiBaseUrl"] = args?.apiBaseUrl;
             resourceInputs["baseUrl"] = args?.baseUrl;
@@ -46,6 +47,8 @@ export class Provider extends pulumi.ProviderResource {
             resourceInputs["maxRequestsPerSecond"] = pulumi.output(args?.maxRequestsPerSecond).apply(JSON.stringify);
             resourceInputs["maxRetries"] = pulumi.output(args?.maxRetries).apply(JSON.stringify);
             resourceInputs["readTimeout"] = pulumi.output(args?.readTimeout).apply(JSON.stringify);
+            resourceInputs["tokenCommand"] = pulumi.output(args?.tokenCommand).apply(JSON.stringify);
+            resourceInputs["tokenCommandTimeout"] = pulumi.output(args?.tokenCommandTimeout).apply(JSON.stringify);
         }
         opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts);
         super(Provider.__pulumiType, name, resourceInputs, opts);
@@ -57,19 +60,23 @@ export class Provider extends pulumi.ProviderResource {
  */
 export interface ProviderArgs {
     /**
-     * A long-lived access token of the account's private integration (a JWT, valid from one day to five years): it signs every REST API v4 call. Always stored as a secret. The provider reads its expiry offline: an expired token fails at preview, one that expires within 14 days gives a warning.
+     * The access token of the default account (`accountDomain`): a long-lived token of a private integration (a JWT, valid from one day to five years). Always stored as a secret. The provider reads its expiry offline: an expired token fails at preview, one that expires within 14 days gives a warning. For many accounts, use `accessTokens` or `tokenCommand`.
      */
     accessToken?: pulumi.Input<string | undefined>;
     /**
-     * The Kommo account's host for the REST API v4, such as `example.kommo.com` or `example.amocrm.ru`; a bare `example` means `example.kommo.com`. Changing it replaces every source and webhook made through the provider.
+     * Access tokens by account host (`example.kommo.com`, or a bare `example`): for long-lived tokens and small fleets. Always stored as a secret. A token here is used as it is until it is changed: for tokens that expire every 24 hours, use `tokenCommand`.
+     */
+    accessTokens?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
+    /**
+     * The default Kommo account: the host of the account that an object or a lookup of the REST API v4 without its own `account` belongs to, such as `example.kommo.com` or `example.amocrm.ru` (a bare `example` means `example.kommo.com`). Changing it to another account replaces everything made through the provider; a fleet of accounts gives each object its `account` instead.
      */
     accountDomain?: pulumi.Input<string | undefined>;
     /**
-     * Where the REST API v4 lives instead of `https://<accountDomain>`: an https URL, or plain http to 127.0.0.1/localhost, such as the kommo-chat emulator. Changing it replaces every source and webhook made through the provider.
+     * Where the REST API v4 of every account is served instead of `https://<account>`: an https URL, or plain http to 127.0.0.1/localhost, such as the kommo-chat emulator (which tells accounts apart by their tokens). It says where to reach the accounts, not which objects they hold: changing it replaces nothing.
      */
     apiBaseUrl?: pulumi.Input<string | undefined>;
     /**
-     * Where the Chat API lives: `kommo` (default, https://amojo.kommo.com), `amocrm.ru`, `amocrm.com`, or an https URL. Plain http is accepted only for 127.0.0.1/localhost, such as the kommo-chat emulator.
+     * Where the Chat API lives: `kommo` (default, https://amojo.kommo.com), `amocrm.ru`, `amocrm.com`, or an https URL. Plain http is accepted only for 127.0.0.1/localhost, such as the kommo-chat emulator. Changing it replaces each connection made through the provider.
      */
     baseUrl?: pulumi.Input<string | undefined>;
     /**
@@ -96,4 +103,12 @@ export interface ProviderArgs {
      * Seconds to wait for an answer from Kommo (default 30; greater than 0, at most 600).
      */
     readTimeout?: pulumi.Input<number | undefined>;
+    /**
+     * A program and its arguments, run without a shell whenever an account's token is needed, with the account's host in the environment variable `KOMMO_ACCOUNT`. It prints the token, or JSON `{"accessToken": "...", "expiresAt": <unix seconds or RFC 3339>}`. Each token is kept in the plugin's process until shortly before it expires, and fetched again once after Kommo refuses it. This is how a vendor hands over the tokens its own backend keeps and refreshes; the plugin never refreshes a token itself. Used for every account that `accessTokens` (and `accessToken`) do not cover.
+     */
+    tokenCommand?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+    /**
+     * Seconds `tokenCommand` may take before the call that needs the token fails (default 30; 1 to 600).
+     */
+    tokenCommandTimeout?: pulumi.Input<number | undefined>;
 }

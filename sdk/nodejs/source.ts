@@ -13,10 +13,10 @@ import * as utilities from "./utilities";
  *
  * ## Import
  *
- * An existing source is imported by its numeric id, and read whole:
+ * An existing source is imported by its account and numeric id, and read whole:
  *
  * ```sh
- * $ pulumi import kommo:index:Source chats 123456
+ * $ pulumi import kommo:index:Source chats example.kommo.com/123456
  * ```
  */
 export class Source extends pulumi.CustomResource {
@@ -57,6 +57,10 @@ export class Source extends pulumi.CustomResource {
     }
 
     /**
+     * The account the object belongs to, as its host.
+     */
+    declare public readonly account: pulumi.Output<string>;
+    /**
      * Whether this is the integration's default source. Left out: keep what Kommo has.
      */
     declare public readonly default: pulumi.Output<boolean | undefined>;
@@ -81,7 +85,7 @@ export class Source extends pulumi.CustomResource {
      */
     declare public readonly services: pulumi.Output<outputs.SourceService[] | undefined>;
     /**
-     * Kommo's numeric id of the source; the resource's id is the same number, as text.
+     * Kommo's numeric id of the source; the resource's id is `<account>/<sourceId>`.
      */
     declare public /*out*/ readonly sourceId: pulumi.Output<number>;
 
@@ -102,6 +106,7 @@ export class Source extends pulumi.CustomResource {
             if (args?.name === undefined && !opts.urn) {
                 throw new Error("Missing required property 'name'");
             }
+            resourceInputs["account"] = args?.account;
             resourceInputs["default"] = args?.default;
             resourceInputs["externalId"] = args?.externalId;
             resourceInputs["name"] = args?.name;
@@ -110,6 +115,7 @@ export class Source extends pulumi.CustomResource {
             resourceInputs["services"] = args?.services;
             resourceInputs["sourceId"] = undefined /*out*/;
         } else {
+            resourceInputs["account"] = undefined /*out*/;
             resourceInputs["default"] = undefined /*out*/;
             resourceInputs["externalId"] = undefined /*out*/;
             resourceInputs["name"] = undefined /*out*/;
@@ -127,6 +133,10 @@ export class Source extends pulumi.CustomResource {
  * The set of arguments for constructing a Source resource.
  */
 export interface SourceArgs {
+    /**
+     * The Kommo account the object belongs to, as its host: `example.kommo.com`, or a bare `example` (amoCRM's `example.amocrm.ru` and `example.amocrm.com` too; never `www`). Left out: the provider's `accountDomain`. Changing it replaces the object. Not a secret: it is part of the resource's id.
+     */
+    account?: pulumi.Input<string | undefined>;
     /**
      * Whether this is the integration's default source. Left out: keep what Kommo has.
      */

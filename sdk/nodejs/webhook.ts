@@ -11,10 +11,10 @@ import * as utilities from "./utilities";
  *
  * ## Import
  *
- * A webhook is imported by its destination, its natural key in Kommo:
+ * A webhook is imported by its account and Kommo's webhook id (or, if you prefer, its destination instead of the id):
  *
  * ```sh
- * $ pulumi import kommo:index:Webhook events https://bot.example.com/kommo/events
+ * $ pulumi import kommo:index:Webhook events example.kommo.com/3001
  * ```
  */
 export class Webhook extends pulumi.CustomResource {
@@ -55,7 +55,11 @@ export class Webhook extends pulumi.CustomResource {
     }
 
     /**
-     * The URL Kommo posts the events to: https (plain http only to 127.0.0.1/localhost). It is the webhook's id; changing it replaces the webhook.
+     * The account the object belongs to, as its host.
+     */
+    declare public readonly account: pulumi.Output<string>;
+    /**
+     * The URL Kommo posts the events to: https (plain http only to 127.0.0.1/localhost). Changing it replaces the webhook. It may carry a key and be given as a secret: it is kept secret in state, and the resource's id is Kommo's webhook id, not the destination.
      */
     declare public readonly destination: pulumi.Output<string>;
     /**
@@ -63,7 +67,7 @@ export class Webhook extends pulumi.CustomResource {
      */
     declare public /*out*/ readonly disabled: pulumi.Output<boolean | undefined>;
     /**
-     * The event codes to post, such as `add_message`, `add_lead`, `status_lead`.
+     * The event codes to post, such as `add_message`, `add_lead`, `status_lead`: a set, in any order.
      */
     declare public readonly settings: pulumi.Output<string[]>;
     /**
@@ -71,9 +75,9 @@ export class Webhook extends pulumi.CustomResource {
      */
     declare public readonly sort: pulumi.Output<number | undefined>;
     /**
-     * Kommo's numeric id of the webhook.
+     * Kommo's numeric id of the webhook; the resource's id is `<account>/<webhookId>`.
      */
-    declare public /*out*/ readonly webhookId: pulumi.Output<number | undefined>;
+    declare public /*out*/ readonly webhookId: pulumi.Output<number>;
 
     /**
      * Create a Webhook resource with the given unique name, arguments, and options.
@@ -92,12 +96,14 @@ export class Webhook extends pulumi.CustomResource {
             if (args?.settings === undefined && !opts.urn) {
                 throw new Error("Missing required property 'settings'");
             }
+            resourceInputs["account"] = args?.account;
             resourceInputs["destination"] = args?.destination;
             resourceInputs["settings"] = args?.settings;
             resourceInputs["sort"] = args?.sort;
             resourceInputs["disabled"] = undefined /*out*/;
             resourceInputs["webhookId"] = undefined /*out*/;
         } else {
+            resourceInputs["account"] = undefined /*out*/;
             resourceInputs["destination"] = undefined /*out*/;
             resourceInputs["disabled"] = undefined /*out*/;
             resourceInputs["settings"] = undefined /*out*/;
@@ -114,11 +120,15 @@ export class Webhook extends pulumi.CustomResource {
  */
 export interface WebhookArgs {
     /**
-     * The URL Kommo posts the events to: https (plain http only to 127.0.0.1/localhost). It is the webhook's id; changing it replaces the webhook.
+     * The Kommo account the object belongs to, as its host: `example.kommo.com`, or a bare `example` (amoCRM's `example.amocrm.ru` and `example.amocrm.com` too; never `www`). Left out: the provider's `accountDomain`. Changing it replaces the object. Not a secret: it is part of the resource's id.
+     */
+    account?: pulumi.Input<string | undefined>;
+    /**
+     * The URL Kommo posts the events to: https (plain http only to 127.0.0.1/localhost). Changing it replaces the webhook. It may carry a key and be given as a secret: it is kept secret in state, and the resource's id is Kommo's webhook id, not the destination.
      */
     destination: pulumi.Input<string>;
     /**
-     * The event codes to post, such as `add_message`, `add_lead`, `status_lead`.
+     * The event codes to post, such as `add_message`, `add_lead`, `status_lead`: a set, in any order.
      */
     settings: pulumi.Input<pulumi.Input<string>[]>;
     /**

@@ -5,7 +5,8 @@ source and subscribed to a local bot's events. The YAML programs use the default
 from stack config as a user would (``kommo:accountDomain``, ``kommo:apiBaseUrl``, and
 ``kommo:accessToken`` set with ``config set --secret``), and go through the whole path: preview, up,
 drift made out of band, import, destroy, a wrong token, and where the token may appear. The Python SDK
-example (examples/python) goes through the same drift path, with its token from ``KOMMO_ACCESS_TOKEN``.
+example (examples/python, a fleet of both demo accounts through one provider) goes through the same
+drift path, with its tokens from its ``tokenCommand``.
 
 Over 300 lines on purpose: each test is one step of the same user's path, and reads best beside the
 program builder and the emulator helpers it shares with the others.
@@ -30,6 +31,7 @@ from pulumi import automation as auto
 from kommo_provider.emulator import (
     DEMO_ACCESS_TOKEN,
     DEMO_ACCOUNT,
+    DEMO_ACCOUNTS,
     DEMO_CHANNEL_ID,
     DEMO_CHANNEL_SECRET,
     DEMO_INTEGRATION_ID,
@@ -125,7 +127,9 @@ def demo() -> Iterator[EmulatorServer]:
 
 
 @pytest.fixture
-def make_stack(tmp_path: Path, demo: EmulatorServer) -> Iterator[Callable[..., AccountStack]]:
+def make_stack(
+    tmp_path: Path, demo: EmulatorServer, pulumi_cli: Path
+) -> Iterator[Callable[..., AccountStack]]:
     made: list[AccountStack] = []
 
     def make(program: dict[str, Any], token: str = DEMO_ACCESS_TOKEN, **env: str) -> AccountStack:
@@ -253,11 +257,12 @@ def test_import_reads_the_whole_source_and_a_matching_program_shows_no_diff(
     stack.stack.up()
     before = len(demo.request_log.requests())
     generated = tmp_path / "imported.yaml"
-    stack.local.run_cli(["import", SOURCE, "chats", str(source_id), "--yes", "--protect=false",
+    imported_id = f"{ACCOUNT}.kommo.com/{source_id}"  # an id names the account and Kommo's id
+    stack.local.run_cli(["import", SOURCE, "chats", imported_id, "--yes", "--protect=false",
                          "--out", str(generated)])  # fmt: skip
     assert changes_to_kommo(demo, before) == [], "import only reads"
     [imported] = stack.resources(SOURCE)
-    assert imported["id"] == str(source_id)
+    assert imported["id"] == imported_id
     read_back = {k: imported["outputs"][k] for k in ("name", "externalId", "pipelineId", "sourceId")}
     assert read_back == {"name": "WhatsApp chats", "externalId": "wa-chats", "pipelineId": support.id,
                          "sourceId": source_id}  # fmt: skip
@@ -282,11 +287,13 @@ def test_a_wrong_token_fails_in_one_line_naming_access_token_with_nothing_in_sta
     failures = sorted(line.strip() for line in diagnostics.splitlines() if "error:" in line and "401" in line)
     # Each call the token opens fails on its own, in one line: the lookup, and the source and webhook
     # (which do not wait for it).
-    what = ["creating source 'support-bot' failed", f"subscribing webhook {BOT_URL} failed"]
-    what += ["getAccount failed"] if lookups else []
+    account = f"{ACCOUNT}.kommo.com"
+    what = [f"creating the source in {account} failed", f"creating the webhook in {account} failed"]
+    what += [f"getAccount of {account} failed"] if lookups else []
     assert len(failures) == len(what), diagnostics
     for line in failures:
-        assert "Kommo refused the access token (401): set accessToken on the kommo provider" in line, line
+        assert f"Kommo refused the access token of {account} (401)" in line, line
+        assert "set accessToken on the kommo provider (or kommo:accessToken)" in line, line
     assert sorted(w for w in what if any(w in line for line in failures)) == sorted(what), failures
     assert "Traceback" not in text and WRONG_TOKEN not in text
     assert [stack.resources(t) for t in (CONNECTION, SOURCE, WEBHOOK)] == [[], [], []]
@@ -340,10 +347,9 @@ def test_the_plugins_debug_log_shows_each_request_without_the_token(
 class PythonExample:
     """examples/python/kommo_example.py, run as a user runs it, with a backend folder of its own."""
 
-    def __init__(self, root: Path, token: str) -> None:
+    def __init__(self, root: Path) -> None:
         self.state = root / "state"
-        self.env = {**os.environ, "PULUMI_HOME": str(root / "home"), "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-                    "KOMMO_ACCESS_TOKEN": token}  # fmt: skip
+        self.env = {**os.environ, "PULUMI_HOME": str(root / "home"), "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE}
         for name in ("KOMMO_BASE_URL", "KOMMO_API_BASE_URL"):
             self.env.pop(name, None)
         self.output: list[str] = []
@@ -362,11 +368,22 @@ class PythonExample:
 
 
 @pytest.fixture
-def python_example(tmp_path: Path) -> Iterator[Callable[[str], PythonExample]]:
+def fleet() -> Iterator[EmulatorServer]:
+    """An emulator as ``kommo-chat emulator --demo`` serves it: the demo channel and both demo accounts,
+    whose tokens its vendor token service hands out (the example's default tokenCommand asks it)."""
+    with EmulatorServer({DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET}, accounts=DEMO_ACCOUNTS) as server:
+        yield server
+
+
+@pytest.fixture
+def python_example(
+    tmp_path: Path, pulumi_cli: Path, sdk_examples: Callable[[str], None]
+) -> Iterator[Callable[[], PythonExample]]:
+    sdk_examples("python")  # pulumi_kommo in this virtualenv
     made: list[PythonExample] = []
 
-    def make(token: str) -> PythonExample:
-        made.append(PythonExample(tmp_path / f"py{len(made)}", token))
+    def make() -> PythonExample:
+        made.append(PythonExample(tmp_path / f"py{len(made)}"))
         return made[-1]
 
     yield make
@@ -375,50 +392,70 @@ def python_example(tmp_path: Path) -> Iterator[Callable[[str], PythonExample]]:
             example.run("destroy")
 
 
+FLEET = 2 + 3 * len(DEMO_ACCOUNTS)
+"""The example's resources: the stack, the provider, and per account a connection, source and hook."""
+
+
 def test_python_example_drift_and_destroy(
-    python_example: Callable[[str], PythonExample], demo: EmulatorServer
+    python_example: Callable[[], PythonExample], fleet: EmulatorServer
 ) -> None:
-    example = python_example(DEMO_ACCESS_TOKEN)
-    preview = example.run("preview", "--base-url", demo.url, "--config", f"botEventsUrl={BOT_URL}")
-    assert preview["changes"] == {"create": 7}  # the stack, two providers, two connections, source, hook
-    assert seen(demo) == [("GET", "/api/v4/account?with=amojo_id")]
+    """Drift in one account of the fleet shows on refresh and the next up repairs only it."""
+    example = python_example()
+    preview = example.run("preview", "--base-url", fleet.url, "--config", f"botEventsUrl={BOT_URL}")
+    assert preview["changes"] == {"create": FLEET}
+    assert seen(fleet) == [("GET", "/api/v4/account?with=amojo_id")] * len(DEMO_ACCOUNTS)
 
-    outputs = example.run("up")["outputs"]
-    [source] = demo.rest.sources(ACCOUNT)
-    [hook] = demo.rest.webhooks(ACCOUNT)
-    assert (outputs["supportSourceId"], outputs["supportSourceExternalId"]) == (source.id, source.external_id)
-    assert outputs["botEventsUrl"] == hook.destination == BOT_URL
-    assert example.run("preview")["changes"] == {"same": 7}
-    assert example.run("refresh")["changes"] == {"same": 7}
+    outputs = example.run("up")["outputs"]["accounts"][ACCOUNT]
+    [source] = fleet.rest.sources(ACCOUNT)
+    [hook] = fleet.rest.webhooks(ACCOUNT)
+    assert (outputs["sourceId"], outputs["sourceExternalId"]) == (source.id, source.external_id)
+    assert outputs["webhookId"] == hook.id and hook.destination == BOT_URL
+    assert example.run("preview")["changes"] == {"same": FLEET}
+    assert example.run("refresh")["changes"] == {"same": FLEET}
 
-    demo.rest.change_source(source.id, name="Renamed by hand")
-    assert example.run("refresh")["changes"] == {"same": 6, "update": 1}
-    assert example.run("up")["changes"] == {"same": 6, "update": 1}
-    assert demo.rest.sources(ACCOUNT)[0].name == SOURCE_NAME
+    fleet.rest.change_source(source.id, name="Renamed by hand")
+    assert example.run("refresh")["changes"] == {"same": FLEET - 1, "update": 1}
+    assert example.run("up")["changes"] == {"same": FLEET - 1, "update": 1}
+    assert fleet.rest.sources(ACCOUNT)[0].name == SOURCE_NAME
 
-    demo.rest.remove_source(source.id)
-    assert example.run("refresh")["changes"] == {"same": 6, "delete": 1}
+    fleet.rest.remove_source(source.id)
+    assert example.run("refresh")["changes"] == {"same": FLEET - 1, "delete": 1}
     remade = example.run("up")
-    assert remade["changes"] == {"same": 6, "create": 1}
-    assert remade["outputs"]["supportSourceId"] == demo.rest.sources(ACCOUNT)[0].id != source.id
+    assert remade["changes"] == {"same": FLEET - 1, "create": 1}
+    assert (
+        remade["outputs"]["accounts"][ACCOUNT]["sourceId"] == fleet.rest.sources(ACCOUNT)[0].id != source.id
+    )
 
-    demo.rest.change_webhook(hook.id, disabled=True)
-    assert example.run("refresh")["changes"] == {"same": 6, "update": 1}
-    assert example.run("up")["changes"] == {"same": 6, "update": 1}
-    assert demo.rest.webhooks(ACCOUNT)[0].disabled is False
+    fleet.rest.change_webhook(hook.id, disabled=True)
+    assert example.run("refresh")["changes"] == {"same": FLEET - 1, "update": 1}
+    assert example.run("up")["changes"] == {"same": FLEET - 1, "update": 1}
+    assert fleet.rest.webhooks(ACCOUNT)[0].disabled is False
 
-    assert example.run("destroy")["changes"] == {"delete": 7}
-    assert demo.rest.sources() == [] and demo.rest.webhooks() == [] and demo.backend.connections() == []
+    assert example.run("destroy")["changes"] == {"delete": FLEET}
+    assert fleet.rest.sources() == [] and fleet.rest.webhooks() == [] and fleet.backend.connections() == []
     assert "ciphertext" in example.stored_text()
-    assert token_parts_in(example.stored_text() + "".join(example.output)) == []
+    written = example.stored_text() + "".join(example.output)
+    assert [a.subdomain for a in DEMO_ACCOUNTS if str(a.token).split(".")[2] in written] == []
 
 
-def test_python_example_with_a_wrong_token_stops_at_preview(
-    python_example: Callable[[str], PythonExample], demo: EmulatorServer
+def test_python_example_with_a_refused_token_stops_at_preview(
+    python_example: Callable[[], PythonExample], fleet: EmulatorServer, tmp_path: Path
 ) -> None:
-    example = python_example(WRONG_TOKEN)
-    example.run("preview", "--base-url", demo.url, ok=False)
+    """The vendor's token command hands out a token Kommo refuses: it is asked once more, the new token
+    is refused too, and the preview fails naming tokenCommand, with nothing made and no token shown."""
+    store, asked = tmp_path / "tokens.json", tmp_path / "asked.log"
+    store.write_text(json.dumps({f"{a.subdomain}.kommo.com": WRONG_TOKEN for a in DEMO_ACCOUNTS}))
+    command = [sys.executable, str(PROJECT_DIR / "tests" / "token_command.py"), str(store), str(asked)]
+    example = python_example()
+    example.run(
+        "preview", "--base-url", fleet.url, "--config", f"tokenCommand={json.dumps(command)}", ok=False
+    )
     output = "".join(example.output)
-    assert "Kommo refused the access token (401): set accessToken on the kommo provider" in output
+    assert any(
+        f"Kommo refused the access token of {a.subdomain}.kommo.com (401)" in output for a in DEMO_ACCOUNTS
+    )
+    assert "tokenCommand's token was refused again after it was fetched anew" in output
     assert WRONG_TOKEN.split(".")[2] not in output
-    assert changes_to_kommo(demo) == []
+    assert changes_to_kommo(fleet) == []
+    hosts = asked.read_text().split()
+    assert hosts and all(hosts.count(host) == 2 for host in hosts), "each account asked twice: after the 401"

@@ -49,6 +49,7 @@ def former_module(tmp_path: Path) -> Iterator[tuple[ModuleType, Path]]:
         del kommo_provider.bot_settings
 
 
+@pytest.mark.usefixtures("pulumi_cli")
 def test_state_naming_the_former_module_is_repointed_and_destroys(
     tmp_path: Path, former_module: tuple[ModuleType, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,13 +11,14 @@ and in YAML.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pulumi
-import pulumi_kommo as kommo
 import pytest
 from constants import ACCOUNT_ID, CHANNEL_ID, CHANNEL_SECRET, OTHER_ACCOUNT_ID
 from emulator_helpers import stored
@@ -34,6 +35,12 @@ DYNAMIC_TYPE = "pulumi-python:dynamic/kommo:ChatChannelConnection"
 PLUGIN_TYPE = "kommo:index:ChatChannelConnection"
 ACCOUNTS = {"support": ACCOUNT_ID, "sales": OTHER_ACCOUNT_ID}
 KEPT = "not disconnecting account"
+
+
+def kommo() -> Any:
+    """``pulumi_kommo``, the generated Python SDK, imported when a program runs: collecting this module
+    needs no SDK, which only the ``sdk_examples`` fixture (through ``stack_factory``) installs."""
+    return importlib.import_module("pulumi_kommo")
 
 
 def dynamic_program(accounts: dict[str, str] = ACCOUNTS) -> Callable[[], None]:
@@ -64,15 +71,18 @@ def plugin_program(
                 import_=(imports or {}).get(name),
                 aliases=[(aliases or {})[name]] if name in (aliases or {}) else None,
             )
-            conn = kommo.ChatChannelConnection(name, account_id=account, title=f"{name} desk", opts=opts)
+            conn = kommo().ChatChannelConnection(name, account_id=account, title=f"{name} desk", opts=opts)
             pulumi.export(name, conn.scope_id)
 
     return program
 
 
 @pytest.fixture
-def stack_factory(tmp_path: Path, emulator: EmulatorServer) -> Iterator[Callable[..., LocalStack]]:
+def stack_factory(
+    tmp_path: Path, emulator: EmulatorServer, pulumi_cli: Path, sdk_examples: Callable[[str], None]
+) -> Iterator[Callable[..., LocalStack]]:
     """One stack (one backend, one name) that successive programs run on, configured as the README says."""
+    sdk_examples("python")  # pulumi_kommo for the plugin's programs
     made: list[LocalStack] = []
     work = tmp_path / "work"
     work.mkdir()
@@ -256,13 +266,14 @@ def test_one_account_through_two_providers_then_one_copy_removed(
     keeps the account connected for the other."""
 
     def explicit() -> pulumi.ProviderResource:
-        return kommo.Provider(
+        provider: pulumi.ProviderResource = kommo().Provider(
             "channel",
             channel_id=CHANNEL_ID,
             channel_secret=pulumi.Output.secret(CHANNEL_SECRET),
             base_url=emulator.url,
             max_requests_per_second=0,
         )
+        return provider
 
     via_default = plugin_program({"support": ACCOUNT_ID})
     via_explicit = plugin_program({"support-too": ACCOUNT_ID}, provider=explicit)

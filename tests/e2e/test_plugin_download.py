@@ -6,19 +6,20 @@ GitHub release serves its assets, ``/<org>/<repo>/releases/download/v<version>/<
 (github://api.github.com/kommo-provider/kommo-provider) to it. Every test has a fresh ``PULUMI_HOME``
 with no kommo plugin, and a ``PATH`` holding the CLI (and ``node`` where the program needs it), but no
 ``python3`` and no venv. The YAML example names the version and URL on its provider; the TypeScript
-and Python examples get them from their SDK packages.
+and Python examples get them from their SDK packages. The YAML example's tokens are in its program
+(``accessTokens``); the TypeScript example's default ``tokenCommand`` (``kommo-chat token``) needs
+Python, so there the user gives a token command of their own, written for Node.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,17 +27,16 @@ from typing import Any, cast
 
 import pytest
 from emulator_helpers import stored
-from plugin_archive import archive_name, build_plugin_archive
+from plugin_archive import archive_name
 
 from kommo_provider import __version__
 from kommo_provider.emulator import (
-    DEMO_ACCOUNT,
-    DEMO_ACCOUNT_IDS,
+    DEMO_ACCOUNTS,
     DEMO_CHANNEL_ID,
     DEMO_CHANNEL_SECRET,
     EmulatorServer,
 )
-from stack_runner import PROJECT_DIR, pulumi_bin_dir
+from stack_runner import PROJECT_DIR
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +44,18 @@ DOWNLOAD_URL = "github://api.github.com/kommo-provider/kommo-provider"
 RELEASE_PATH = f"/kommo-provider/kommo-provider/releases/download/v{__version__}/{archive_name()}"
 EXAMPLES = PROJECT_DIR / "examples"
 PASSPHRASE = "download-e2e-passphrase"
-SUPPORT_ACCOUNT, SALES_ACCOUNT = DEMO_ACCOUNT_IDS
+NODE_TOKEN_COMMAND = """\
+// A vendor's token command in Node: asks its token service for the account in KOMMO_ACCOUNT and prints
+// the answer, {"accessToken": ..., "expiresAt": ...}, for the kommo provider.
+const [serviceUrl] = process.argv.slice(2);
+fetch(`${serviceUrl}/${process.env.KOMMO_ACCOUNT}`).then(async (answer) => {
+    if (!answer.ok) {
+        console.error(`the token service answered HTTP ${answer.status}`);
+        process.exit(1);
+    }
+    process.stdout.write(await answer.text());
+});
+"""
 
 
 class ReleaseServer(ThreadingHTTPServer):
@@ -81,14 +92,9 @@ class _ReleaseHandler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_plugin_archive(tmp_path_factory.mktemp("dist"))
-
-
 @pytest.fixture
-def release(archive: Path) -> Iterator[ReleaseServer]:
-    server = ReleaseServer(archive)
+def release(plugin_archive: Path) -> Iterator[ReleaseServer]:
+    server = ReleaseServer(plugin_archive)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -100,15 +106,14 @@ def release(archive: Path) -> Iterator[ReleaseServer]:
 
 @pytest.fixture
 def demo_emulator() -> Iterator[EmulatorServer]:
-    """The emulator as ``kommo-chat emulator --demo`` serves it: the demo channel and demo account."""
-    with EmulatorServer({DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET}, accounts=[DEMO_ACCOUNT], port=0) as server:
+    """The emulator as ``kommo-chat emulator --demo`` serves it: the demo channel and demo accounts."""
+    with EmulatorServer({DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET}, accounts=DEMO_ACCOUNTS, port=0) as server:
         yield server
 
 
-def user_bin(folder: Path, *tools: str) -> Path:
-    """A PATH folder with the Pulumi CLI (and YAML's language host) and ``tools``, nothing else."""
+def user_bin(folder: Path, cli: Path, *tools: str) -> Path:
+    """A PATH folder with the Pulumi CLI from ``cli`` (and YAML's language host) and ``tools``: no more."""
     folder.mkdir(parents=True, exist_ok=True)
-    cli = pulumi_bin_dir()
     for name in ("pulumi", "pulumi-language-yaml"):
         if (cli / name).exists():
             (folder / name).symlink_to((cli / name).resolve())
@@ -142,23 +147,34 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Completed
 
 def installed_plugins(env: dict[str, str], cwd: Path) -> list[tuple[str, str, str]]:
     """`pulumi plugin ls`: (name, kind, version) of what sits in PULUMI_HOME's plugin cache."""
-    listed = json.loads(run([str(pulumi_bin_dir() / "pulumi"), "plugin", "ls", "--json"], env, cwd).stdout)
+    listed = json.loads(run(["pulumi", "plugin", "ls", "--json"], env, cwd).stdout)
     return [(p["name"], p["kind"], p["version"]) for p in listed or []]
 
 
-def assert_both_accounts_connected(emulator: EmulatorServer) -> None:
+def assert_both_accounts_set_up(emulator: EmulatorServer) -> None:
+    """Each demo account connected, with one source and one webhook made in it."""
     scopes = {c.account_id: c.scope_id for c in emulator.backend.connections()}
-    assert scopes == {a: f"{DEMO_CHANNEL_ID}_{a}" for a in (SUPPORT_ACCOUNT, SALES_ACCOUNT)}
-    assert stored(emulator, DEMO_CHANNEL_ID, SUPPORT_ACCOUNT).title == "Support bot"
-    assert stored(emulator, DEMO_CHANNEL_ID, SALES_ACCOUNT).title == "Sales bot"
+    assert scopes == {a.amojo_id: f"{DEMO_CHANNEL_ID}_{a.amojo_id}" for a in DEMO_ACCOUNTS}
+    for account in DEMO_ACCOUNTS:
+        assert stored(emulator, DEMO_CHANNEL_ID, str(account.amojo_id)).title == "Support bot"
+        assert (
+            len(emulator.rest.sources(account.subdomain))
+            == len(emulator.rest.webhooks(account.subdomain))
+            == 1
+        )
+
+
+def assert_nothing_left(emulator: EmulatorServer) -> None:
+    assert emulator.backend.connections() == []
+    assert emulator.rest.sources() == [] and emulator.rest.webhooks() == []
 
 
 def test_yaml_example_installs_the_plugin_from_the_release_by_itself(
-    tmp_path: Path, release: ReleaseServer, demo_emulator: EmulatorServer
+    tmp_path: Path, release: ReleaseServer, demo_emulator: EmulatorServer, pulumi_cli: Path
 ) -> None:
     project = tmp_path / "project"
     shutil.copytree(EXAMPLES / "yaml", project, ignore=shutil.ignore_patterns("Pulumi.*.yaml"))
-    env = user_env(tmp_path, release, str(user_bin(tmp_path / "bin")))
+    env = user_env(tmp_path, release, str(user_bin(tmp_path / "bin", pulumi_cli)))
     env["PULUMI_BACKEND_URL"] = f"file://{tmp_path / 'state'}"
     (tmp_path / "state").mkdir()
     pulumi = "pulumi"  # from the user's PATH
@@ -170,58 +186,64 @@ def test_yaml_example_installs_the_plugin_from_the_release_by_itself(
     assert release.requests == [RELEASE_PATH], "one download of this platform's archive"
     assert ("kommo", "resource", __version__) in installed_plugins(env, project)
     assert "from $PATH" not in up.stdout + up.stderr
-    assert_both_accounts_connected(demo_emulator)
+    assert_both_accounts_set_up(demo_emulator)
 
     run([pulumi, "up", "--yes", "--non-interactive"], env, project)
     run([pulumi, "preview", "--expect-no-changes", "--non-interactive"], env, project)
     assert release.requests == [RELEASE_PATH], "a second up (and a preview) download nothing"
 
     run([pulumi, "destroy", "--yes", "--non-interactive"], env, project)
-    assert demo_emulator.backend.connections() == []
+    assert_nothing_left(demo_emulator)
     disconnects = [r for r in demo_emulator.backend.requests() if r.path.endswith("/disconnect")]
-    assert len(disconnects) == 2
+    assert len(disconnects) == len(DEMO_ACCOUNTS)
 
 
 def test_typescript_example_gets_the_plugin_through_its_sdk(
-    tmp_path: Path, release: ReleaseServer, demo_emulator: EmulatorServer
+    tmp_path: Path,
+    release: ReleaseServer,
+    demo_emulator: EmulatorServer,
+    pulumi_cli: Path,
+    sdk_examples: Callable[[str], None],
 ) -> None:
-    """examples/typescript run with node, from a copy outside the repository (no .venv, no .tools)."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("no node/npm on PATH: the TypeScript example needs Node.js")
-    run(
-        ["bash", str(PROJECT_DIR / "scripts" / "setup-sdk-examples.sh"), "typescript"],
-        dict(os.environ),
-        PROJECT_DIR,
-    )
+    """examples/typescript run with node, from a copy outside the repository (no .venv, no .tools). With
+    no Python, the default tokenCommand (kommo-chat) cannot run: the user's own, in Node, asks the same
+    token service, given as stack config like any other."""
+    sdk_examples("typescript")
     copy = tmp_path / "checkout" / "examples" / "typescript"
     copy.mkdir(parents=True)
     shutil.copytree(EXAMPLES / "typescript" / "bin", copy / "bin")
     shutil.copy2(EXAMPLES / "typescript" / "package.json", copy / "package.json")
     (copy / "node_modules").symlink_to(EXAMPLES / "typescript" / "node_modules", target_is_directory=True)
-    env = user_env(tmp_path, release, str(user_bin(tmp_path / "bin", "node")))
+    env = user_env(tmp_path, release, str(user_bin(tmp_path / "bin", pulumi_cli, "node")))
     example = ["node", str(copy / "bin" / "index.js"), "--state", str(tmp_path / "state")]
+    token_command = tmp_path / "token-command.js"
+    token_command.write_text(NODE_TOKEN_COMMAND)
+    tokens = ["node", str(token_command), f"{demo_emulator.url}/_emulator/vendor-tokens"]
 
-    summary = json.loads(run([*example, "--base-url", demo_emulator.url, "up"], env, tmp_path).stdout)
+    config = ["--config", f"tokenCommand={json.dumps(tokens)}"]
+    summary = json.loads(
+        run([*example, "--base-url", demo_emulator.url, *config, "up"], env, tmp_path).stdout
+    )
     assert set(summary["changes"]) == {"create"}
     assert release.requests == [RELEASE_PATH]
     assert ("kommo", "resource", __version__) in installed_plugins(env, tmp_path)
-    assert_both_accounts_connected(demo_emulator)
+    assert_both_accounts_set_up(demo_emulator)
 
     run([*example, "destroy"], env, tmp_path)
-    assert demo_emulator.backend.connections() == []
+    assert_nothing_left(demo_emulator)
 
 
 def test_python_example_uses_the_downloaded_plugin_not_the_console_script(
-    tmp_path: Path, release: ReleaseServer, demo_emulator: EmulatorServer
+    tmp_path: Path,
+    release: ReleaseServer,
+    demo_emulator: EmulatorServer,
+    pulumi_cli: Path,
+    sdk_examples: Callable[[str], None],
 ) -> None:
     """The Python program needs Python; with ambient plugins ignored, the plugin still comes from the
     release, not from the `pulumi-resource-kommo` console script beside this interpreter."""
-    run(
-        ["bash", str(PROJECT_DIR / "scripts" / "setup-sdk-examples.sh"), "python"],
-        dict(os.environ),
-        PROJECT_DIR,
-    )
-    env = user_env(tmp_path, release, str(user_bin(tmp_path / "bin")))
+    sdk_examples("python")
+    env = user_env(tmp_path, release, str(user_bin(tmp_path / "bin", pulumi_cli)))
     env["PULUMI_IGNORE_AMBIENT_PLUGINS"] = "true"
     example = [
         sys.executable,
@@ -235,7 +257,7 @@ def test_python_example_uses_the_downloaded_plugin_not_the_console_script(
     assert release.requests == [RELEASE_PATH]
     assert "from $PATH" not in up.stdout + up.stderr
     assert ("kommo", "resource", __version__) in installed_plugins(env, tmp_path)
-    assert_both_accounts_connected(demo_emulator)
+    assert_both_accounts_set_up(demo_emulator)
 
     run([*example, "destroy"], env, tmp_path)
-    assert demo_emulator.backend.connections() == []
+    assert_nothing_left(demo_emulator)

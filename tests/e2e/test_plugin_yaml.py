@@ -24,8 +24,7 @@ from pulumi import automation as auto
 
 from kommo_provider.client import ChatApiClient
 from kommo_provider.emulator import (
-    DEMO_ACCOUNT,
-    DEMO_ACCOUNT_IDS,
+    DEMO_ACCOUNTS,
     DEMO_CHANNEL_ID,
     DEMO_CHANNEL_SECRET,
     EmulatorServer,
@@ -115,7 +114,7 @@ class YamlStack:
 
 
 @pytest.fixture
-def make_stack(tmp_path: Path) -> Iterator[Callable[[dict[str, Any]], YamlStack]]:
+def make_stack(tmp_path: Path, pulumi_cli: Path) -> Iterator[Callable[[dict[str, Any]], YamlStack]]:
     made: list[YamlStack] = []
 
     def make(source: dict[str, Any]) -> YamlStack:
@@ -240,9 +239,38 @@ def test_provider_host_change_disconnects_first_and_ends_connected(
     emulator.backend.reset()
     other_host = emulator.url.replace("127.0.0.1", "localhost")  # same server, another base URL
     stack.write(program(other_host, {"a": {"accountId": ACCOUNT_ID}}))
-    assert stack.stack.up().summary.resource_changes == {"same": 1, "replace": 2}
+    # The provider is updated in place (it is never deleted before its replacement: a connection left
+    # pending a replacement must still find it); the connection replaces itself, disconnecting first.
+    assert stack.stack.up().summary.resource_changes == {"same": 1, "update": 1, "replace": 1}
     assert requests_seen(emulator) == [("DELETE", "disconnect", 200), ("POST", "connect", 200)]
     assert stored(emulator, CHANNEL_ID, ACCOUNT_ID).connected
+
+
+def test_a_host_change_whose_new_connect_fails_leaves_a_stack_every_command_still_runs_on(
+    make_stack: Callable[[dict[str, Any]], YamlStack], emulator: EmulatorServer
+) -> None:
+    stack = make_stack(program(emulator.url, {"a": {"accountId": ACCOUNT_ID}}))
+    stack.stack.up()
+    other_host = emulator.url.replace("127.0.0.1", "localhost")
+    stack.write(program(other_host, {"a": {"accountId": ACCOUNT_ID}}))
+    emulator.faults.script(["ok"] + ["500"] * 20)  # the disconnect goes through; the new connect fails
+    with pytest.raises(auto.CommandError) as info:
+        stack.stack.up()
+    assert "connecting account" in str(info.value) and "could not find provider" not in str(info.value)
+    emulator.faults.clear()
+    # Kommo and state agree: the account is disconnected, and state holds it pending its replacement,
+    # through the provider that still exists. Every command runs; the next `up` connects it.
+    assert not stored(emulator, CHANNEL_ID, ACCOUNT_ID).connected
+    [pending] = stack.resources()
+    assert pending.get("pendingReplacement") is True
+    planned = {getattr(op, "value", op): count for op, count in stack.stack.preview().change_summary.items()}
+    assert planned.get("replace", 0) + planned.get("create-replacement", 0) == 1, planned
+    stack.stack.refresh()
+    assert stack.stack.up().summary.resource_changes == {"same": 2, "replace": 1}
+    assert stored(emulator, CHANNEL_ID, ACCOUNT_ID).connected
+    stack.stack.preview(expect_no_changes=True)
+    stack.stack.destroy()
+    assert emulator.backend.connections() == []
 
 
 def test_rotated_secret_reconnects_in_place_and_later_disconnects_sign_with_it(
@@ -415,46 +443,50 @@ def test_secret_is_only_ciphertext_in_the_backend_even_given_as_plain_text(
         assert CHANNEL_SECRET not in text, f"secret in plaintext in {where}"
 
 
+@pytest.mark.usefixtures("pulumi_cli")
 def test_the_yaml_example_runs_as_written(tmp_path: Path) -> None:
-    """examples/yaml, copied as a user would, against an emulator with the public demo channel and
-    demo account: the account looked up and connected, its source and webhook made, then removed."""
+    """examples/yaml, copied as a user would, against an emulator with the public demo channel and both
+    demo accounts: one provider with accessTokens; each account looked up and connected, its source and
+    webhook made in it with its own token; preview then clean, and destroy leaves nothing."""
     shutil.copytree(PROJECT_DIR / "examples" / "yaml", tmp_path / "project", ignore=LOCAL_STACK_FILES)
-    with EmulatorServer({DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET}, accounts=[DEMO_ACCOUNT]) as demo:
+    with EmulatorServer({DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET}, accounts=DEMO_ACCOUNTS) as demo:
         stack = LocalStack(
             "dev", None, state_dir=tmp_path / "state", passphrase=PASSPHRASE, work_dir=tmp_path / "project"
         )
         stack.set_config({"kommo-yaml-example:baseUrl": demo.url})
-        stack.stack.up()
-        outputs = stack.outputs()
-        expected = {c.account_id: c.scope_id for c in demo.backend.connections()}
-        assert set(expected) == set(DEMO_ACCOUNT_IDS)
-        assert outputs["supportScopeId"] == expected[DEMO_ACCOUNT_IDS[0]]
-        assert outputs["salesScopeId"] == expected[DEMO_ACCOUNT_IDS[1]]
-        assert str(outputs["supportWebhookUrl"]).endswith("/" + expected[DEMO_ACCOUNT_IDS[0]])
-        assert demo.rest.account(DEMO_ACCOUNT.subdomain).amojo_id == DEMO_ACCOUNT_IDS[0]  # getAccount's
-        [source] = demo.rest.sources(DEMO_ACCOUNT.subdomain)
-        [hook] = demo.rest.webhooks(DEMO_ACCOUNT.subdomain)
-        main = demo.rest.account(DEMO_ACCOUNT.subdomain).main_pipeline().id
-        assert (source.external_id, source.pipeline_id) == ("support-bot", main)
-        assert (outputs["supportSourceExternalId"], outputs["supportSourceId"]) == ("support-bot", source.id)
-        assert outputs["supportPipelineId"] == main
-        assert outputs["botEventsUrl"] == hook.destination and hook.settings == ["add_message", "status_lead"]
+        assert stack.stack.up().summary.resource_changes == {"create": 2 + 3 * len(DEMO_ACCOUNTS)}
+        deployment = stack.stack.export_stack().deployment or {}
+        providers = [r for r in deployment["resources"] if r["type"] == PROVIDER_TYPE]
+        assert len(providers) == 1, "one provider serves both accounts"
+        outputs = stack.outputs()["accounts"]
+        assert isinstance(outputs, dict), "the example's outputs per account"
+        scopes = {c.account_id: c.scope_id for c in demo.backend.connections()}
+        assert set(scopes) == {spec.amojo_id for spec in DEMO_ACCOUNTS}
+        for spec in DEMO_ACCOUNTS:
+            account, mine = demo.rest.account(spec.subdomain), outputs[spec.subdomain]
+            assert mine["scopeId"] == scopes[account.amojo_id]  # getAccount's amojoId, connected
+            assert str(mine["webhookUrl"]).endswith("/" + scopes[account.amojo_id])
+            [source] = demo.rest.sources(spec.subdomain)
+            [hook] = demo.rest.webhooks(spec.subdomain)
+            main = account.main_pipeline().id
+            assert (source.account_id, source.pipeline_id) == (account.id, main)
+            assert source.external_id == "support-bot"
+            assert (hook.account_id, hook.created_by) == (account.id, spec.user_id), "made with its own token"
+            assert hook.settings == ["add_message", "status_lead"]
+            assert (mine["sourceId"], mine["pipelineId"], mine["webhookId"]) == (source.id, main, hook.id)
+        stack.stack.preview(expect_no_changes=True)
         stack.stack.destroy()
         assert demo.backend.connections() == []
         assert demo.rest.sources() == [] and demo.rest.webhooks() == []
 
 
-def test_the_plugin_archive_installs_and_runs_without_the_venv(tmp_path: Path) -> None:
+@pytest.mark.usefixtures("pulumi_cli")
+def test_the_plugin_archive_installs_and_runs_without_the_venv(tmp_path: Path, plugin_archive: Path) -> None:
     """scripts/build-plugin-archive.sh, `pulumi plugin install ... -f`, then a YAML program with PATH
     plugins ignored: the CLI runs the installed copy, with no 'from $PATH' warning."""
-    built = subprocess.run(
-        ["bash", str(PROJECT_DIR / "scripts" / "build-plugin-archive.sh"), str(tmp_path / "dist")],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    archive = Path(built.stdout.strip().splitlines()[-1])
-    version = archive.name.split("-v", 1)[1].split("-", 1)[0]
+    version = plugin_archive.name.split("-v", 1)[1].split("-", 1)[0]
     shutil.copytree(PROJECT_DIR / "examples" / "yaml", tmp_path / "project", ignore=LOCAL_STACK_FILES)
-    with EmulatorServer({DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET}, accounts=[DEMO_ACCOUNT]) as demo:
+    with EmulatorServer({DEMO_CHANNEL_ID: DEMO_CHANNEL_SECRET}, accounts=DEMO_ACCOUNTS) as demo:
         stack = LocalStack(
             "dev",
             None,
@@ -463,14 +495,14 @@ def test_the_plugin_archive_installs_and_runs_without_the_venv(tmp_path: Path) -
             work_dir=tmp_path / "project",
             env={"PULUMI_IGNORE_AMBIENT_PLUGINS": "true"},
         )
-        stack.run_cli(["plugin", "install", "resource", "kommo", version, "-f", str(archive)])
+        stack.run_cli(["plugin", "install", "resource", "kommo", version, "-f", str(plugin_archive)])
         listed = [line.split()[:3] for line in stack.run_cli(["plugin", "ls"]).stdout.splitlines()]
         assert ["kommo", "resource", version] in listed
         stack.set_config({"kommo-yaml-example:baseUrl": demo.url})
         up = stack.stack.up()
         assert "from $PATH" not in up.stdout + up.stderr
-        assert len(demo.backend.connections()) == 2
-        assert len(demo.rest.sources()) == len(demo.rest.webhooks()) == 1
+        assert len(demo.backend.connections()) == len(DEMO_ACCOUNTS)
+        assert len(demo.rest.sources()) == len(demo.rest.webhooks()) == len(DEMO_ACCOUNTS)
         stack.stack.destroy()
         assert demo.backend.connections() == []
         assert demo.rest.sources() == [] and demo.rest.webhooks() == []

@@ -30,7 +30,7 @@ PASSPHRASE = "e2e-passphrase"
 
 
 @pytest.fixture
-def make_stack(tmp_path: Path) -> Iterator[Callable[..., LocalStack]]:
+def make_stack(tmp_path: Path, pulumi_cli: Path) -> Iterator[Callable[..., LocalStack]]:
     made: list[LocalStack] = []
 
     def make(

@@ -2,7 +2,8 @@
 
 The drift routes change REST objects out of band, as a user in Kommo's UI (or Kommo itself) would,
 so tests can make a refresh find differences. Errors answer in amojo's JSON error shape
-(:mod:`..amojo.exceptions`), as they always have; no answer contains a secret or a token.
+(:mod:`..amojo.exceptions`), as they always have; no answer contains a secret or a token, except
+:meth:`AdminResponse.get_vendor_token`'s: it plays a vendor's token service, whose job is to hand one out.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from kommo_provider.emulator.amojo.exceptions import (
 from kommo_provider.emulator.amojo.models import DEFAULT_CHANNEL_NAME, AmojoBackend
 from kommo_provider.emulator.faults import FaultPlan
 from kommo_provider.emulator.http import EmulatorRequest, EmulatorResponse, compile_routes, json_response
+from kommo_provider.emulator.ids import canonical_id
 from kommo_provider.emulator.requestlog import RequestLog
-from kommo_provider.emulator.rest import AccountSpec, RestBackend, UnknownObjectError
-from kommo_provider.emulator.rest.validation import EVENT_CODES
+from kommo_provider.emulator.rest import AccountSpec, RestBackend, UnknownObjectError, token_expiry
+from kommo_provider.emulator.rest.accounts import ACCESS_TOKEN_LIFETIME_SECONDS
+from kommo_provider.emulator.rest.registry import object_type
 
 FAULT_KEYS = frozenset(
     {
@@ -73,7 +76,8 @@ class AdminResponse:
 
     def get_state(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
         """``GET /_emulator/state``: channel ids, all connections, the request log, the fault plan,
-        and the REST side's ``accounts`` (with pipelines and integration ids), ``sources``, ``webhooks``.
+        and the REST side's ``accounts`` (with pipelines and integration ids) and one list per
+        collection (``sources``, ``webhooks``, ...: every type of :mod:`..rest.registry`).
         """
         return json_response(
             HTTPStatus.OK,
@@ -87,7 +91,7 @@ class AdminResponse:
         )
 
     def reset_state(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
-        """``POST /_emulator/reset``: forget connections, sources, webhooks and the log.
+        """``POST /_emulator/reset``: forget connections, every REST object and the log.
 
         Channels, accounts, tokens and the fault plan stay.
         """
@@ -204,40 +208,65 @@ class AdminResponse:
             {"subdomain": subdomain, "integration_id": grant.integration_id, "expires_at": grant.expires_at},
         )
 
-    def change_source(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
-        """``PATCH /_emulator/sources/{id}`` ``{"name"?, "pipeline_id"?}``: rename or move a source."""
-        payload = json_object(request.body)
-        name = optional(payload, "name", str, "a non-empty string")
-        pipeline_id = optional(payload, "pipeline_id", int, "a pipeline id (integer)")
-        with _as_admin_errors():
-            source = self.rest.change_source(int(params["source_id"]), name=name, pipeline_id=pipeline_id)
-        return json_response(HTTPStatus.OK, {"source": source.to_dict()})
+    def rotate_token(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
+        """``POST /_emulator/tokens/rotate`` ``{"subdomain", "integration_id"?, "lifetime_seconds"?}``.
 
-    def remove_source(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
-        """``DELETE /_emulator/sources/{id}``: delete a source behind its integration's back."""
-        with _as_admin_errors():
-            source = self.rest.remove_source(int(params["source_id"]))
-        return json_response(HTTPStatus.OK, {"source": source.to_dict()})
-
-    def change_webhook(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
-        """``PATCH /_emulator/webhooks/{id}`` ``{"disabled"?, "settings"?, "sort"?}``."""
+        Issues a new token for the account and integration and revokes the older ones of that pair,
+        as an OAuth refresh does. Answers ``{"subdomain", "integration_id", "expires_at"}``, never the
+        token: a test reads it from the vendor token service, as a provider's token command would.
+        """
         payload = json_object(request.body)
-        disabled = optional(payload, "disabled", bool, "true or false")
-        settings = optional(payload, "settings", list, "an array of event codes")
-        if settings is not None and not all(code in EVENT_CODES for code in settings):
-            raise invalid("settings", "an array of webhook event codes such as add_lead", settings)
-        sort = optional(payload, "sort", int, "an integer")
+        subdomain = required_str(payload, "subdomain")
+        integration_id = (
+            optional(payload, "integration_id", str, "a UUID string") or AccountSpec.integration_id
+        )
+        lifetime = optional(payload, "lifetime_seconds", int, "an integer number of seconds")
         with _as_admin_errors():
-            webhook = self.rest.change_webhook(
-                int(params["webhook_id"]), disabled=disabled, settings=settings, sort=sort
+            token = self.rest.rotate_token(
+                subdomain,
+                integration_id=integration_id,
+                lifetime_seconds=ACCESS_TOKEN_LIFETIME_SECONDS if lifetime is None else lifetime,
             )
-        return json_response(HTTPStatus.OK, {"webhook": webhook.to_dict()})
+        return json_response(
+            HTTPStatus.OK,
+            {
+                "subdomain": subdomain,
+                "integration_id": canonical_id(integration_id),
+                "expires_at": token_expiry(token),
+            },
+        )
 
-    def remove_webhook(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
-        """``DELETE /_emulator/webhooks/{id}``: delete a webhook behind the account's back."""
+    def get_vendor_token(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
+        """``GET /_emulator/vendor-tokens/{host}[?integration_id=...]``: what a vendor's backend hands out.
+
+        ``host`` is ``demo.kommo.com`` or a bare ``demo``. Answers ``{"accessToken", "expiresAt"}``
+        (the account's newest unrevoked, unexpired token and its ``exp``, Unix seconds) in the shape a
+        provider's ``tokenCommand`` prints; 404 for an unknown account or one without such a token.
+        """
+        subdomain = params["host"].lower().split(".", 1)[0]
         with _as_admin_errors():
-            webhook = self.rest.remove_webhook(int(params["webhook_id"]))
-        return json_response(HTTPStatus.OK, {"webhook": webhook.to_dict()})
+            token, grant = self.rest.newest_token(subdomain, request.args.get("integration_id"))
+        return json_response(HTTPStatus.OK, {"accessToken": token, "expiresAt": grant.expires_at})
+
+    def change_object(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
+        """``PATCH /_emulator/objects/<collection>/{id}``: change an object as a user in Kommo's UI would.
+
+        The body holds what the collection's type lets change (its ``drift_keys``): a source
+        ``{"name"?, "pipeline_id"?}``, a webhook ``{"disabled"?, "settings"?, "sort"?}``. Answers
+        ``{"<singular>": <the object>}`` (``source``, ``webhook``, ...).
+        """
+        payload = json_object(request.body)
+        with _as_admin_errors():
+            kind = object_type(params["collection"])
+            changed = self.rest.change_object(kind.name, int(params["object_id"]), payload)
+        return json_response(HTTPStatus.OK, {kind.singular: kind.to_dict(changed, kind.with_values)})
+
+    def remove_object(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
+        """``DELETE /_emulator/objects/<collection>/{id}``: delete an object behind its owner's back."""
+        with _as_admin_errors():
+            kind = object_type(params["collection"])
+            removed = self.rest.remove_object(kind.name, int(params["object_id"]))
+        return json_response(HTTPStatus.OK, {kind.singular: kind.to_dict(removed, kind.with_values)})
 
 
 def _token(payload: Mapping[str, Any]) -> str:

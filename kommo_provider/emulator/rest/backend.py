@@ -1,41 +1,27 @@
-"""Sources and webhooks of the Kommo REST API v4 emulator, on top of its accounts; no HTTP.
+"""The state of the Kommo REST API v4 emulator: accounts, and one collection per object type; no HTTP.
 
-Over 300 lines on purpose: every operation crosses accounts, pipelines, integrations and objects
-under one lock (a source names a pipeline of its account and belongs to the integration whose token
-made it), and reading those rules in one place is what makes them checkable. Field *shapes* are
-checked before (:mod:`.validation`); what depends on state (pipelines, uniqueness, ownership, the
-limit) is checked here.
+Every operation runs under the accounts' lock: an object names its account (and integration), and a
+collection is indexed by account, so a request reads only its own account's objects. What each object
+type accepts and refuses is declared in its own module (:mod:`.sources`, :mod:`.webhooks`, and the
+others of :mod:`.registry`); this module only routes a call to its collection with the account and
+the clock.
 """
 
 from __future__ import annotations
 
 import copy
-import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 from kommo_provider.emulator.ids import canonical_id
+from kommo_provider.emulator.rest import webhooks as webhook_rules
 from kommo_provider.emulator.rest.accounts import AccountDirectory
-from kommo_provider.emulator.rest.exceptions import (
-    LIMIT_EXCEEDED,
-    NOT_SUPPORTED_CHOICE,
-    NOT_UNIQUE,
-    FieldError,
-    NotFound,
-    ValidationFailed,
-)
-from kommo_provider.emulator.rest.models import (
-    MAX_SOURCES_PER_INTEGRATION,
-    Account,
-    AccountSpec,
-    Grant,
-    Pipeline,
-    Source,
-    SourceInput,
-    UnknownObjectError,
-    Webhook,
-)
+from kommo_provider.emulator.rest.collection import Collection, T
+from kommo_provider.emulator.rest.models import Account, AccountSpec, Grant, ObjectInput, Pipeline
+from kommo_provider.emulator.rest.registry import OBJECT_TYPES, object_type
+from kommo_provider.emulator.rest.sources import SOURCES, Source
+from kommo_provider.emulator.rest.webhooks import WEBHOOKS, Webhook
 
 
 def _utc_now() -> datetime:
@@ -43,18 +29,19 @@ def _utc_now() -> datetime:
 
 
 class RestBackend(AccountDirectory):
-    """Holds the accounts a token can open, and per account its pipelines, sources and webhooks.
+    """Holds the accounts a token can open, and per account its pipelines and its objects.
 
     Emulated: account info (``with=amojo_id``), pipelines (read only), sources (list, get, create,
     update, delete; owned per integration, at most 100, ``external_id`` unique per integration),
-    webhooks (list, subscribe, unsubscribe by destination), long-lived tokens with an ``exp``.
+    webhooks (list, subscribe, unsubscribe by destination), every other object type of
+    :mod:`.registry` as its module says, long-lived tokens with an ``exp``.
 
     Not emulated:
 
     * subdomain routing: the token alone names the account, whatever host the request went to;
     * OAuth (authorization codes, refresh tokens), scopes and user rights: a valid token can do all;
     * pagination (``page``/``limit`` are ignored) and filters other than ``filter[external_id]`` and
-      ``filter[destination]``; ``with`` values other than ``amojo_id``;
+      ``filter[destination]``; ``with`` values other than ``amojo_id`` and ``reviews``;
     * creating, changing or archiving pipelines and statuses; leads, contacts, chats, widgets;
     * Kommo's plan restriction on webhooks, and webhook deliveries (none is ever sent); disabling
       after failed deliveries happens only through :meth:`change_webhook`;
@@ -68,17 +55,15 @@ class RestBackend(AccountDirectory):
     def __init__(
         self, accounts: Iterable[AccountSpec] = (), *, now: Callable[[], datetime] = _utc_now
     ) -> None:
-        """Serve ``accounts``; ``now`` is the emulator clock (token expiry, webhook timestamps)."""
-        self._sources: dict[int, Source] = {}
-        self._deleted_sources: dict[int, tuple[int, str]] = {}
-        self._webhooks: dict[int, Webhook] = {}
-        self._source_ids = itertools.count(20_001)
-        self._webhook_ids = itertools.count(3_001)
+        """Serve ``accounts``; ``now`` is the emulator clock (token expiry, object timestamps)."""
+        self._collections: dict[str, Collection[Any]] = {kind.name: Collection(kind) for kind in OBJECT_TYPES}
+        self._sources: Collection[Source] = self._collections[SOURCES.name]
+        self._webhooks: Collection[Webhook] = self._collections[WEBHOOKS.name]
         super().__init__(accounts, now=now)
 
     def _forget_objects_of(self, account_id: int) -> None:
-        self._sources = {i: s for i, s in self._sources.items() if s.account_id != account_id}
-        self._webhooks = {i: w for i, w in self._webhooks.items() if w.account_id != account_id}
+        for collection in self._collections.values():
+            collection.forget_account(account_id)
 
     # Account and pipelines (read only) ------------------------------------------------------------
 
@@ -90,210 +75,168 @@ class RestBackend(AccountDirectory):
         with self._lock:
             return copy.deepcopy(self._accounts[grant.account_id].pipelines)
 
-    # Sources --------------------------------------------------------------------------------------
+    # Any collection -------------------------------------------------------------------------------
 
-    def _owned(self, grant: Grant) -> list[Source]:
-        return [
-            s
-            for s in self._sources.values()
-            if s.account_id == grant.account_id and s.integration_id == grant.integration_id
-        ]
+    def list_objects(self, name: str, grant: Grant, filters: Mapping[str, str] | None = None) -> list[Any]:
+        """What the grant's owner sees of a collection, matching every ``filter[<field>]`` given."""
+        with self._lock:
+            return self._collections[name].find(grant, filters)
 
-    def _owned_source(self, grant: Grant, source_id: int) -> Source:
-        source = self._sources.get(source_id)
-        if source is None or (source.account_id, source.integration_id) != (
-            grant.account_id,
-            grant.integration_id,
-        ):
-            raise NotFound(f"Source {source_id} not found")
-        return source
+    def get_object(self, name: str, grant: Grant, object_id: int) -> Any:
+        """The object; ``None`` once its owner deleted it (Kommo answers 204); else ``NotFound``."""
+        with self._lock:
+            return self._collections[name].get(grant, object_id)
+
+    def create_objects(self, name: str, grant: Grant, inputs: Sequence[ObjectInput]) -> list[Any]:
+        """Create all the objects or none (``ValidationFailed`` lists what the state refuses)."""
+        with self._lock:
+            account = self._accounts[grant.account_id]
+            return self._collections[name].create(grant, account, inputs, self._timestamp())
+
+    def update_objects(self, name: str, grant: Grant, inputs: Sequence[ObjectInput]) -> list[Any]:
+        """Change all the objects or none (``NotFound`` for one the grant's owner does not have)."""
+        with self._lock:
+            account = self._accounts[grant.account_id]
+            return self._collections[name].update(grant, account, inputs, self._timestamp())
+
+    def delete_objects(self, name: str, grant: Grant, object_ids: Sequence[int]) -> None:
+        """Delete all the objects or none (``NotFound`` for one the grant's owner does not have)."""
+        with self._lock:
+            self._collections[name].delete(grant, object_ids)
+
+    def change_object(self, name: str, object_id: int, changes: Mapping[str, Any]) -> Any:
+        """Change an object outside the API, as a user in Kommo's UI (or Kommo itself) would.
+
+        ``UnknownObjectError`` for an unknown collection or object; ``ValueError`` for a bad change.
+        """
+        return self._change(self._collections[object_type(name).name], object_id, changes)
+
+    def remove_object(self, name: str, object_id: int) -> Any:
+        """Delete an object outside the API (its owner then gets 204 for it, as after a delete)."""
+        return self._remove(self._collections[object_type(name).name], object_id)
+
+    def objects(
+        self, name: str, subdomain: str | None = None, integration_id: str | None = None
+    ) -> list[Any]:
+        """Copies of a collection's objects, or one account's and/or integration's, in creation order."""
+        return self._select(self._collections[object_type(name).name], subdomain, integration_id)
+
+    def _change(self, collection: Collection[T], object_id: int, changes: Mapping[str, Any]) -> T:
+        collection.check_change(changes)
+        with self._lock:
+            account = self._accounts[collection.require(object_id).account_id]
+            return collection.change(object_id, changes, account, self._timestamp())
+
+    def _remove(self, collection: Collection[T], object_id: int) -> T:
+        with self._lock:
+            return copy.deepcopy(collection.remove(object_id))
+
+    def _select(
+        self, collection: Collection[T], subdomain: str | None, integration_id: str | None
+    ) -> list[T]:
+        with self._lock:
+            account_id = self._require(subdomain).id if subdomain is not None else None
+            wanted = canonical_id(integration_id) if integration_id is not None else None
+            return collection.select(account_id, wanted)
+
+    # Sources and webhooks: Kommo's irregular calls, and the names tests and tools use ---------------
 
     def list_sources(self, grant: Grant, external_id: str | None = None) -> list[Source]:
         """The integration's sources (another integration's are invisible), optionally one external_id."""
         with self._lock:
-            found = [s for s in self._owned(grant) if external_id is None or s.external_id == external_id]
-            return copy.deepcopy(found)
+            return self._sources.find(grant, _given(external_id=external_id))
 
-    def get_source(self, grant: Grant, source_id: int) -> Source | None:
-        """The source; ``None`` once the integration deleted it (Kommo answers 204); else ``NotFound``."""
-        with self._lock:
-            if self._deleted_sources.get(source_id) == (grant.account_id, grant.integration_id):
-                return None
-            return copy.deepcopy(self._owned_source(grant, source_id))
-
-    def create_sources(self, grant: Grant, inputs: Sequence[SourceInput]) -> list[Source]:
+    def create_sources(self, grant: Grant, inputs: Sequence[ObjectInput]) -> list[Source]:
         """Create all the sources or none: each pipeline must exist, each external_id be new."""
         with self._lock:
             account = self._accounts[grant.account_id]
-            owned = self._owned(grant)
-            taken = {s.external_id: s.id for s in owned}
-            failures: list[tuple[str, list[FieldError]]] = []
-            for item in inputs:
-                errors = self._state_errors(account, item, taken)
-                if len(owned) + len(inputs) > MAX_SOURCES_PER_INTEGRATION and item is inputs[-1]:
-                    errors.append(
-                        FieldError(
-                            LIMIT_EXCEEDED,
-                            item.path.rstrip("."),
-                            f"An integration can have at most {MAX_SOURCES_PER_INTEGRATION} sources; "
-                            f"it has {len(owned)}, this call adds {len(inputs)}",
-                        )
-                    )
-                failures.append((item.request_id, errors))
-                taken[item.fields["external_id"]] = -1
-            if any(errors for _, errors in failures):
-                raise ValidationFailed(failures)
-            created = []
-            for item in inputs:
-                fields = item.fields
-                source = Source(
-                    id=next(self._source_ids),
-                    account_id=account.id,
-                    integration_id=grant.integration_id,
-                    name=fields["name"],
-                    external_id=fields["external_id"],
-                    pipeline_id=fields.get("pipeline_id") or account.main_pipeline().id,
-                    default=fields.get("default", False),
-                    origin_code=fields.get("origin_code"),
-                    services=copy.deepcopy(fields.get("services") or []),
-                )
-                self._sources[source.id] = source
-                created.append(copy.deepcopy(source))
-            return created
-
-    def update_sources(self, grant: Grant, inputs: Sequence[SourceInput]) -> list[Source]:
-        """Change all the sources or none (``NotFound`` for one the integration does not own)."""
-        with self._lock:
-            account = self._accounts[grant.account_id]
-            targets = [self._owned_source(grant, int(item.source_id or 0)) for item in inputs]
-            changing = {t.id for t in targets}
-            taken = {s.external_id: s.id for s in self._owned(grant) if s.id not in changing}
-            failures: list[tuple[str, list[FieldError]]] = []
-            for item, target in zip(inputs, targets, strict=True):
-                external_id = item.fields.get("external_id", target.external_id)
-                failures.append((item.request_id, self._state_errors(account, item, taken)))
-                taken[external_id] = target.id
-            if any(errors for _, errors in failures):
-                raise ValidationFailed(failures)
-            for item, target in zip(inputs, targets, strict=True):
-                for name, value in item.fields.items():
-                    setattr(target, name, copy.deepcopy(value))
-            return copy.deepcopy(targets)
-
-    def _state_errors(
-        self, account: Account, item: SourceInput, taken: Mapping[str, int]
-    ) -> list[FieldError]:
-        errors = []
-        pipeline_id = item.fields.get("pipeline_id")
-        if pipeline_id is not None and all(p.id != pipeline_id for p in account.pipelines):
-            errors.append(
-                FieldError(
-                    NOT_SUPPORTED_CHOICE,
-                    f"{item.path}pipeline_id",
-                    f"Pipeline {pipeline_id} does not exist in this account; GET /api/v4/leads/pipelines",
-                )
-            )
-        external_id = item.fields.get("external_id")
-        if external_id is not None and taken.get(external_id, item.source_id) != item.source_id:
-            errors.append(
-                FieldError(
-                    NOT_UNIQUE,
-                    f"{item.path}external_id",
-                    f"external_id {external_id!r} is already used by another source of this integration",
-                )
-            )
-        return errors
-
-    def delete_sources(self, grant: Grant, source_ids: Sequence[int]) -> None:
-        """Delete all the sources or none (``NotFound`` for one the integration does not own)."""
-        with self._lock:
-            for source_id in source_ids:
-                self._owned_source(grant, source_id)
-            for source_id in source_ids:
-                self._delete_source(source_id)
-
-    def _delete_source(self, source_id: int) -> Source:
-        source = self._sources.pop(source_id)
-        self._deleted_sources[source_id] = (source.account_id, source.integration_id)
-        return source
-
-    # Webhooks -------------------------------------------------------------------------------------
-
-    def list_webhooks(self, grant: Grant, destination: str | None = None) -> list[Webhook]:
-        """The account's webhooks (all integrations see them), optionally one destination."""
-        with self._lock:
-            found = [
-                w
-                for w in self._webhooks.values()
-                if w.account_id == grant.account_id and destination in (None, w.destination)
-            ]
-            return copy.deepcopy(found)
+            return self._sources.create(grant, account, inputs, self._timestamp())
 
     def subscribe_webhook(
         self, grant: Grant, destination: str, settings: Sequence[str], sort: int | None
     ) -> Webhook:
         """Subscribe ``destination``; a known one gets the new settings (and sort) and is enabled."""
+        fields = {"destination": destination, "settings": list(settings), "sort": sort}
         with self._lock:
-            now = self._timestamp()
-            webhook = self._webhook_at(grant.account_id, destination)
-            if webhook is None:
-                webhook = Webhook(
-                    id=next(self._webhook_ids),
-                    account_id=grant.account_id,
-                    destination=destination,
-                    settings=list(settings),
-                    sort=1 if sort is None else sort,
-                    disabled=False,
-                    created_at=now,
-                    updated_at=now,
-                    created_by=grant.user_id,
-                )
-                self._webhooks[webhook.id] = webhook
-            else:
-                webhook.settings = list(settings)
-                webhook.sort = webhook.sort if sort is None else sort
-                webhook.disabled = False
-                webhook.updated_at = now
-            return copy.deepcopy(webhook)
+            account = self._accounts[grant.account_id]
+            return webhook_rules.subscribe(self._webhooks, grant, account, fields, self._timestamp())
 
     def unsubscribe_webhook(self, grant: Grant, destination: str) -> None:
         """Remove the account's webhook for ``destination``; ``NotFound`` if there is none."""
         with self._lock:
-            webhook = self._webhook_at(grant.account_id, destination)
-            if webhook is None:
-                raise NotFound(f"No webhook with destination {destination!r} in this account")
-            del self._webhooks[webhook.id]
+            webhook_rules.unsubscribe(self._webhooks, grant, destination)
 
-    def _webhook_at(self, account_id: int, destination: str) -> Webhook | None:
-        key = (account_id, destination)
-        return next((w for w in self._webhooks.values() if (w.account_id, w.destination) == key), None)
+    def act(self, name: str, grant: Grant, object_id: int, action: str) -> Any:
+        """An operation an object type declares beyond CRUD, on one object the grant's owner holds."""
+        kind = object_type(name)
+        with self._lock:
+            return kind.act(action, self._collections[kind.name], grant, object_id, self._timestamp())
 
-    # Out-of-band changes (what a user does in Kommo's UI, or Kommo itself) --------------------------
+    def restore_source(
+        self,
+        subdomain: str,
+        *,
+        source_id: int,
+        integration_id: str,
+        name: str,
+        external_id: str,
+        pipeline_id: int,
+        default: bool | None = False,
+        origin_code: str | None = None,
+        services: Sequence[Mapping[str, Any]] = (),
+    ) -> Source:
+        """Put a source back with its own id, as Kommo would still hold it; no request is logged."""
+        with self._lock:
+            account = self._require(subdomain)
+            owner = canonical_id(integration_id)
+            if all(p.id != pipeline_id for p in account.pipelines):
+                raise ValueError(f"pipeline {pipeline_id} is not a pipeline of account {subdomain}")
+            if any(s.external_id == external_id for s in self._sources.select(account.id, owner)):
+                raise ValueError(f"the integration already has a source with external_id {external_id!r}")
+            kept = copy.deepcopy([dict(service) for service in services])
+            source = Source(
+                source_id, account.id, owner, name, external_id, pipeline_id, default, origin_code, kept
+            )
+            self._sources.restore(source)
+            return copy.deepcopy(source)
+
+    def restore_webhook(
+        self,
+        subdomain: str,
+        *,
+        webhook_id: int,
+        destination: str,
+        settings: Sequence[str],
+        sort: int = 1,
+        disabled: bool = False,
+        created_at: int | None = None,
+        updated_at: int | None = None,
+        created_by: int | None = None,
+    ) -> Webhook:
+        """Put a webhook back with its own id (and timestamps); no request is logged."""
+        with self._lock:
+            account = self._require(subdomain)
+            if any(w.destination == destination for w in self._webhooks.select(account.id)):
+                raise ValueError(f"account {subdomain} already has a webhook for this destination")
+            now = self._timestamp()
+            created = now if created_at is None else created_at
+            updated = now if updated_at is None else updated_at
+            by = account.user_id if created_by is None else created_by
+            webhook = Webhook(
+                webhook_id, account.id, destination, list(settings), sort, disabled, created, updated, by
+            )
+            self._webhooks.restore(webhook)
+            return copy.deepcopy(webhook)
 
     def change_source(
         self, source_id: int, *, name: str | None = None, pipeline_id: int | None = None
     ) -> Source:
         """Rename a source or move it to another pipeline of its account, outside the API."""
-        with self._lock:
-            source = self._sources.get(source_id)
-            if source is None:
-                raise UnknownObjectError(f"no source {source_id}")
-            if pipeline_id is not None:
-                if all(p.id != pipeline_id for p in self._accounts[source.account_id].pipelines):
-                    raise ValueError(f"pipeline {pipeline_id} is not a pipeline of the source's account")
-                source.pipeline_id = pipeline_id
-            if name is not None:
-                if not name:
-                    raise ValueError("name must not be empty")
-                source.name = name
-            return copy.deepcopy(source)
+        return self._change(self._sources, source_id, _given(name=name, pipeline_id=pipeline_id))
 
     def remove_source(self, source_id: int) -> Source:
         """Delete a source outside the API (its integration then gets 204 for it, as after a delete)."""
-        with self._lock:
-            if source_id not in self._sources:
-                raise UnknownObjectError(f"no source {source_id}")
-            return self._delete_source(source_id)
+        return self._remove(self._sources, source_id)
 
     def change_webhook(
         self,
@@ -304,68 +247,58 @@ class RestBackend(AccountDirectory):
         sort: int | None = None,
     ) -> Webhook:
         """Disable (as Kommo does after failed deliveries) or edit a webhook outside the API."""
-        with self._lock:
-            webhook = self._webhooks.get(webhook_id)
-            if webhook is None:
-                raise UnknownObjectError(f"no webhook {webhook_id}")
-            if disabled is not None:
-                webhook.disabled = disabled
-            if settings is not None:
-                webhook.settings = list(settings)
-            if sort is not None:
-                webhook.sort = sort
-            webhook.updated_at = self._timestamp()
-            return copy.deepcopy(webhook)
+        listed = list(settings) if settings is not None else None
+        return self._change(self._webhooks, webhook_id, _given(disabled=disabled, settings=listed, sort=sort))
 
     def remove_webhook(self, webhook_id: int) -> Webhook:
         """Delete a webhook outside the API."""
-        with self._lock:
-            webhook = self._webhooks.pop(webhook_id, None)
-            if webhook is None:
-                raise UnknownObjectError(f"no webhook {webhook_id}")
-            return webhook
-
-    # Reading and resetting ----------------------------------------------------------------------
+        return self._remove(self._webhooks, webhook_id)
 
     def sources(self, subdomain: str | None = None, integration_id: str | None = None) -> list[Source]:
         """Copies of all sources, or those of one account and/or integration, in creation order."""
-        with self._lock:
-            account_id = self._require(subdomain).id if subdomain is not None else None
-            wanted = canonical_id(integration_id) if integration_id is not None else None
-            found = [
-                s
-                for s in self._sources.values()
-                if account_id in (None, s.account_id) and wanted in (None, s.integration_id)
-            ]
-            return copy.deepcopy(found)
+        return self._select(self._sources, subdomain, integration_id)
 
     def webhooks(self, subdomain: str | None = None) -> list[Webhook]:
         """Copies of all webhooks, or those of one account, in creation order."""
-        with self._lock:
-            account_id = self._require(subdomain).id if subdomain is not None else None
-            return copy.deepcopy([w for w in self._webhooks.values() if account_id in (None, w.account_id)])
+        return self._select(self._webhooks, subdomain, None)
+
+    # Reading and resetting ----------------------------------------------------------------------
 
     def state(self) -> dict[str, Any]:
-        """Accounts (with pipelines and integration ids), sources and webhooks; never a token."""
+        """Accounts (with pipelines and integration ids) and every collection's objects; never a token.
+
+        Each object shows its API fields, its ``account_id`` and, when an integration owns it, its
+        ``integration_id``.
+        """
         with self._lock:
             accounts = []
             for account in self._accounts.values():
                 entry = account.to_dict()
                 entry["integrations"] = self.integrations(account.subdomain)
                 accounts.append(entry)
-            sources = [
-                {**s.to_dict(), "account_id": s.account_id, "integration_id": s.integration_id}
-                for s in self._sources.values()
-            ]
-            return {
-                "accounts": accounts,
-                "sources": sources,
-                "webhooks": [w.to_dict() for w in self._webhooks.values()],
-            }
+            dump: dict[str, Any] = {"accounts": accounts}
+            for name, collection in self._collections.items():
+                kind = collection.kind
+                shown = [
+                    kind.to_dict(obj, kind.with_values) | _owner_fields(obj) for obj in collection.select()
+                ]
+                dump[name] = shown
+            return dump
 
     def reset(self) -> None:
-        """Forget sources and webhooks; keep the accounts, their pipelines and tokens."""
+        """Forget every collection's objects; keep the accounts, their pipelines and tokens."""
         with self._lock:
-            self._sources.clear()
-            self._deleted_sources.clear()
-            self._webhooks.clear()
+            for collection in self._collections.values():
+                collection.clear()
+
+
+def _given(**values: Any) -> dict[str, Any]:
+    """The keyword arguments that were given (not ``None``)."""
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _owner_fields(obj: Any) -> dict[str, Any]:
+    owner = {"account_id": obj.account_id}
+    if hasattr(obj, "integration_id"):
+        owner["integration_id"] = obj.integration_id
+    return owner

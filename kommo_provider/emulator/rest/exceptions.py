@@ -23,6 +23,7 @@ INVALID_VALUE: Final = "InvalidValue"
 NOT_SUPPORTED_CHOICE: Final = "NotSupportedChoice"
 NOT_UNIQUE: Final = "NotUnique"
 LIMIT_EXCEEDED: Final = "LimitExceeded"
+NOT_EDITABLE: Final = "NotEditable"
 
 
 class KommoApiError(ServiceError):
@@ -84,17 +85,23 @@ class FieldError:
 
 
 class ValidationFailed(KommoApiError):
-    """400 with ``validation-errors``, one group per request item (``request_id``) that failed."""
+    """400 with ``validation-errors``, one group per request item (``request_id``) that failed.
 
-    def __init__(self, failures: Sequence[tuple[str, Sequence[FieldError]]]) -> None:
+    ``detail`` is Kommo's "Request validation failed" unless a rule refused the whole call (a
+    object that may no longer be edited), which the detail then names.
+    """
+
+    def __init__(
+        self,
+        failures: Sequence[tuple[str, Sequence[FieldError]]],
+        detail: str = "Request validation failed",
+    ) -> None:
         groups = [
             {"request_id": request_id, "errors": [error.to_dict() for error in errors]}
             for request_id, errors in failures
             if errors
         ]
-        super().__init__(
-            HTTPStatus.BAD_REQUEST, "Request validation failed", extra={"validation-errors": groups}
-        )
+        super().__init__(HTTPStatus.BAD_REQUEST, detail, extra={"validation-errors": groups})
         self.failures = [(request_id, list(errors)) for request_id, errors in failures if errors]
 
 

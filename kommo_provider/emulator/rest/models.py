@@ -1,12 +1,12 @@
-"""The Kommo REST API v4 objects the emulator keeps: accounts, pipelines, grants, sources, webhooks.
+"""The Kommo REST API v4 account objects: accounts, pipelines, statuses, grants, and request inputs.
 
-Plain dataclasses with ``to_dict()`` and no HTTP; the backends (:mod:`.accounts`, :mod:`.backend`)
-hold them and apply the rules.
+Plain dataclasses with ``to_dict()`` and no HTTP; :mod:`.accounts` holds them. The objects an
+integration manages are declared one module each (:mod:`.sources`, :mod:`.webhooks`, and the others
+:mod:`.registry` lists) on the generic :mod:`.collection`.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
@@ -15,7 +15,6 @@ DEFAULT_INTEGRATION_ID: Final = "5c0d7a3e-8b41-4f26-9e1d-a47c2b9f6e08"
 """The integration a token belongs to when none is named (a made-up id, like the demo ones)."""
 
 DEFAULT_PIPELINES: Final = ("Sales pipeline",)
-MAX_SOURCES_PER_INTEGRATION: Final = 100
 WON_STATUS_ID: Final = 142
 LOST_STATUS_ID: Final = 143
 
@@ -102,68 +101,31 @@ class Account:
 
 @dataclass(frozen=True)
 class Grant:
-    """What one token opens: one account, as one integration, until ``expires_at`` (Unix seconds)."""
+    """What one token opens: one account, as one integration, until ``expires_at`` (Unix seconds).
+
+    ``revoked`` once a newer token of the same account and integration replaced it (a rotation).
+    """
 
     account_id: int
     integration_id: str
     user_id: int
     expires_at: int
-
-
-@dataclass
-class Source:
-    """A lead source, owned by the account and integration whose token created it."""
-
-    id: int
-    account_id: int
-    integration_id: str
-    name: str
-    external_id: str
-    pipeline_id: int
-    default: bool | None = False
-    origin_code: str | None = None
-    services: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The fields the API shows (not the owner, which the caller already is)."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "pipeline_id": self.pipeline_id,
-            "external_id": self.external_id,
-            "default": self.default,
-            "origin_code": self.origin_code,
-            "services": copy.deepcopy(self.services),
-        }
-
-
-@dataclass
-class Webhook:
-    """A webhook subscription of an account; its destination URL is its natural key."""
-
-    id: int
-    account_id: int
-    destination: str
-    settings: list[str]
-    sort: int
-    disabled: bool
-    created_at: int
-    updated_at: int
-    created_by: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    revoked: bool = False
 
 
 @dataclass(frozen=True)
-class SourceInput:
-    """One source of a create or update call, its field shapes already checked.
+class ObjectInput:
+    """One object of a create or update call, its field shapes already checked.
 
     ``fields`` holds only the fields given; ``path`` prefixes error paths (``"0."`` for the first item
-    of an array body, ``""`` for an object body); ``source_id`` is set for updates.
+    of an array body, ``""`` for an object body); ``object_id`` is set for updates.
     """
 
     request_id: str
     path: str
     fields: Mapping[str, Any]
-    source_id: int | None = None
+    object_id: int | None = None
+
+
+SourceInput = ObjectInput
+"""The name sources' callers used before every object type shared :class:`ObjectInput`."""

@@ -2,8 +2,9 @@
 
 Every operation authenticates first (401), then checks the body (400), then asks the backend (404,
 400 for state). Successes are ``application/hal+json`` with ``_links`` and ``_embedded``; an empty
-list is 204 with no body, as Kommo answers. No state lives here (see :mod:`.backend`). Slightly
-over 300 lines because, as in a moto ``responses.py``, every operation is here under its API name.
+list is 204 with no body, as Kommo answers. The collection operations (list, get, create, update,
+delete) serve every declared object type (:mod:`.registry`), which the route names in its
+``collection`` group; only Kommo's irregular calls have a handler of their own. No state lives here.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from kommo_provider.emulator.http import (
 )
 from kommo_provider.emulator.rest import urls
 from kommo_provider.emulator.rest.backend import RestBackend
+from kommo_provider.emulator.rest.collection import ObjectType
 from kommo_provider.emulator.rest.exceptions import (
     INVALID_TYPE,
     INVALID_VALUE,
@@ -30,13 +32,10 @@ from kommo_provider.emulator.rest.exceptions import (
     ValidationFailed,
     bad_request,
 )
-from kommo_provider.emulator.rest.models import Grant, Pipeline, Source, SourceInput, Webhook
-from kommo_provider.emulator.rest.validation import (
-    destination_problem,
-    is_integer,
-    source_fields,
-    webhook_fields,
-)
+from kommo_provider.emulator.rest.models import Grant, ObjectInput, Pipeline
+from kommo_provider.emulator.rest.registry import object_type_at
+from kommo_provider.emulator.rest.validation import is_integer
+from kommo_provider.emulator.rest.webhooks import WEBHOOKS, destination_problem
 
 HAL_JSON: Final = "application/hal+json"
 REDACTED: Final = "[redacted]"
@@ -111,94 +110,98 @@ class RestResponse:
             }
         )
 
-    # Sources ------------------------------------------------------------------------------------
+    # Any collection ------------------------------------------------------------------------------
 
-    def list_sources(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
-        """``GET /api/v4/sources[?filter[external_id]=X]``: the integration's sources; 204 if none."""
-        external_id = request.args.get("filter[external_id]")
-        sources = self.backend.list_sources(self._grant(request), external_id)
-        return _source_list(request, sources)
-
-    def get_source(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
-        """``GET /api/v4/sources/{id}``: one source; 204 once it was deleted."""
-        source = self.backend.get_source(self._grant(request), int(params["source_id"]))
-        if source is None:
+    def list_objects(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
+        """``GET /api/v4/<path>[?filter[<field>]=X][&with=...]``: what the token's owner sees; 204 if none."""
+        kind = object_type_at(params["collection"])
+        asked = {name: request.args.get(f"filter[{name}]") for name in kind.filters}
+        filters = {name: value for name, value in asked.items() if value is not None}
+        found = self.backend.list_objects(kind.name, self._grant(request), filters)
+        if not found:
             return EmulatorResponse(status=HTTPStatus.NO_CONTENT)
-        return _hal(_source(request, source))
-
-    def create_sources(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
-        """``POST /api/v4/sources`` with an array of sources: all are created, or none."""
-        grant = self._grant(request)
-        items = _array(request, 'an array of sources, e.g. [{"name": ..., "external_id": ...}]')
-        inputs = _source_inputs(items, creating=True)
-        created = self.backend.create_sources(grant, inputs)
-        embedded = [
-            {**_source(request, source), "request_id": item.request_id}
-            for source, item in zip(created, inputs, strict=True)
-        ]
-        return _hal({"_links": _links(request, "/api/v4/sources"), "_embedded": {"sources": embedded}})
-
-    def update_sources(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
-        """``PATCH /api/v4/sources`` with an array of sources, each with its ``id``: all or none."""
-        grant = self._grant(request)
-        items = _array(request, "an array of sources, each with its id")
-        inputs = _source_inputs(items, creating=False)
-        updated = self.backend.update_sources(grant, inputs)
+        wanted = _with(request, kind)
         return _hal(
             {
-                "_links": _links(request, "/api/v4/sources"),
-                "_embedded": {"sources": [_source(request, s) for s in updated]},
+                "_total_items": len(found),
+                "_links": _links(request, f"/api/v4/{kind.path}"),
+                "_embedded": {kind.embedded: [_item(request, kind, obj, wanted) for obj in found]},
             }
         )
 
-    def update_source(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
-        """``PATCH /api/v4/sources/{id}`` with an object of the fields to change."""
+    def get_object(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
+        """``GET /api/v4/<path>/{id}[?with=...]``: one object; 204 once it was deleted."""
+        kind = object_type_at(params["collection"])
+        found = self.backend.get_object(kind.name, self._grant(request), int(params["object_id"]))
+        if found is None:
+            return EmulatorResponse(status=HTTPStatus.NO_CONTENT)
+        return _hal(_item(request, kind, found, _with(request, kind)))
+
+    def create_objects(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
+        """``POST /api/v4/<path>`` with an array of objects: all are created, or none."""
+        kind = object_type_at(params["collection"])
+        grant = self._grant(request)
+        items = _array(request, f"an array of {kind.embedded.replace('_', ' ')}")
+        inputs = _inputs(kind, items, creating=True)
+        created = self.backend.create_objects(kind.name, grant, inputs)
+        embedded = [
+            {**_item(request, kind, obj), "request_id": item.request_id}
+            for obj, item in zip(created, inputs, strict=True)
+        ]
+        return _hal(
+            {"_links": _links(request, f"/api/v4/{kind.path}"), "_embedded": {kind.embedded: embedded}}
+        )
+
+    def update_objects(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
+        """``PATCH /api/v4/<path>`` with an array of objects, each with its ``id``: all or none."""
+        kind = object_type_at(params["collection"])
+        grant = self._grant(request)
+        items = _array(request, f"an array of {kind.embedded.replace('_', ' ')}, each with its id")
+        updated = self.backend.update_objects(kind.name, grant, _inputs(kind, items, creating=False))
+        return _hal(
+            {
+                "_links": _links(request, f"/api/v4/{kind.path}"),
+                "_embedded": {kind.embedded: [_item(request, kind, obj) for obj in updated]},
+            }
+        )
+
+    def update_object(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
+        """``PATCH /api/v4/<path>/{id}`` with an object of the fields to change."""
+        kind = object_type_at(params["collection"])
         grant = self._grant(request)
         payload = _json(request)
         if not isinstance(payload, dict):
-            raise bad_request("Request body must be a JSON object of the source fields to change")
-        fields, errors = source_fields(payload, "", creating=False)
+            raise bad_request(f"Request body must be a JSON object of the {kind.label} fields to change")
+        fields, errors = kind.shape(payload, "", creating=False)
         request_id = _request_id(payload, 0)
         if errors:
             raise ValidationFailed([(request_id, errors)])
-        source_id = int(params["source_id"])
-        (updated,) = self.backend.update_sources(grant, [SourceInput(request_id, "", fields, source_id)])
-        return _hal(_source(request, updated))
+        item = ObjectInput(request_id, "", fields, int(params["object_id"]))
+        (updated,) = self.backend.update_objects(kind.name, grant, [item])
+        return _hal(_item(request, kind, updated))
 
-    def delete_source(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
-        """``DELETE /api/v4/sources/{id}``: 204."""
-        self.backend.delete_sources(self._grant(request), [int(params["source_id"])])
-        return EmulatorResponse(status=HTTPStatus.NO_CONTENT)
+    def delete_object(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
+        """``DELETE /api/v4/<path>/{id}``: 204, or 200 ``{"result": true}`` where Kommo answers so."""
+        kind = object_type_at(params["collection"])
+        self.backend.delete_objects(kind.name, self._grant(request), [int(params["object_id"])])
+        return _deleted(kind)
 
-    def delete_sources(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
-        """``DELETE /api/v4/sources`` with ``[{"id": ...}, ...]``: all are deleted, or none; 204."""
+    def delete_objects(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
+        """``DELETE /api/v4/<path>`` with ``[{"id": ...}, ...]``: all are deleted, or none."""
+        kind = object_type_at(params["collection"])
         grant = self._grant(request)
-        items = _array(request, 'an array of {"id": <source id>} objects')
+        items = _array(request, f'an array of {{"id": <{kind.label} id>}} objects')
         errors = [
-            FieldError(INVALID_TYPE, f"{index}.id", "id must be the id of a source (an integer)")
+            FieldError(INVALID_TYPE, f"{index}.id", f"id must be the id of a {kind.label} (an integer)")
             for index, item in enumerate(items)
             if not (isinstance(item, dict) and is_integer(item.get("id")))
         ]
         if errors:
             raise ValidationFailed([("0", errors)])
-        self.backend.delete_sources(grant, [item["id"] for item in items])
-        return EmulatorResponse(status=HTTPStatus.NO_CONTENT)
+        self.backend.delete_objects(kind.name, grant, [item["id"] for item in items])
+        return _deleted(kind)
 
-    # Webhooks -----------------------------------------------------------------------------------
-
-    def list_webhooks(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
-        """``GET /api/v4/webhooks[?filter[destination]=URL]``: the account's webhooks; 204 if none."""
-        destination = request.args.get("filter[destination]")
-        webhooks = self.backend.list_webhooks(self._grant(request), destination)
-        if not webhooks:
-            return EmulatorResponse(status=HTTPStatus.NO_CONTENT)
-        return _hal(
-            {
-                "_total_items": len(webhooks),
-                "_links": _links(request, "/api/v4/webhooks"),
-                "_embedded": {"webhooks": [_webhook(w) for w in webhooks]},
-            }
-        )
+    # Webhooks: subscribed and unsubscribed by destination ----------------------------------------
 
     def subscribe_webhook(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
         """``POST /api/v4/webhooks`` ``{"destination", "settings", "sort"?}``: the webhook."""
@@ -206,10 +209,11 @@ class RestResponse:
         payload = _json(request)
         if not isinstance(payload, dict):
             raise bad_request('Request body must be a JSON object {"destination", "settings", "sort"?}')
-        destination, settings, sort, errors = webhook_fields(payload)
+        fields, errors = WEBHOOKS.shape(payload, "", creating=True)
         if errors:
             raise ValidationFailed([("0", errors)])
-        return _hal(_webhook(self.backend.subscribe_webhook(grant, destination, settings, sort)))
+        destination, settings, sort = fields["destination"], fields["settings"], fields["sort"]
+        return _hal(WEBHOOKS.to_dict(self.backend.subscribe_webhook(grant, destination, settings, sort)))
 
     def unsubscribe_webhook(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
         """``DELETE /api/v4/webhooks`` ``{"destination": URL}``: 204."""
@@ -222,6 +226,13 @@ class RestResponse:
             raise ValidationFailed([("0", [FieldError(INVALID_VALUE, "destination", problem)])])
         self.backend.unsubscribe_webhook(grant, payload["destination"])
         return EmulatorResponse(status=HTTPStatus.NO_CONTENT)
+
+    def object_action(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
+        """``POST /api/v4/<path>/{id}/<action>``: an operation an object type declares beyond CRUD (its
+        ``actions``)."""
+        kind = object_type_at(params["collection"])
+        found = self.backend.act(kind.name, self._grant(request), int(params["object_id"]), params["action"])
+        return _hal(found)
 
     def not_found(self, request: EmulatorRequest, params: Mapping[str, str]) -> EmulatorResponse:
         """Any other path under ``/api/v4``: 404 (after the token check, as for every REST call)."""
@@ -252,24 +263,25 @@ def _pipeline(request: EmulatorRequest, pipeline: Pipeline) -> dict[str, Any]:
     return body
 
 
-def _source(request: EmulatorRequest, source: Source) -> dict[str, Any]:
-    return {**source.to_dict(), "_links": _links(request, f"/api/v4/sources/{source.id}")}
+def _with(request: EmulatorRequest, kind: ObjectType[Any]) -> frozenset[str]:
+    """The ``with`` values asked for that the object type knows (others are ignored, as Kommo does)."""
+    asked = {part.strip() for part in request.args.get("with", "").split(",")}
+    return frozenset(asked & kind.with_values)
 
 
-def _source_list(request: EmulatorRequest, sources: Sequence[Source]) -> EmulatorResponse:
-    if not sources:
-        return EmulatorResponse(status=HTTPStatus.NO_CONTENT)
-    return _hal(
-        {
-            "_total_items": len(sources),
-            "_links": _links(request, "/api/v4/sources"),
-            "_embedded": {"sources": [_source(request, s) for s in sources]},
-        }
-    )
+def _item(
+    request: EmulatorRequest, kind: ObjectType[Any], obj: Any, wanted: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    body = kind.to_dict(obj, wanted)
+    if kind.links:
+        body["_links"] = _links(request, f"/api/v4/{kind.path}/{obj.id}")
+    return body
 
 
-def _webhook(webhook: Webhook) -> dict[str, Any]:
-    return webhook.to_dict()
+def _deleted(kind: ObjectType[Any]) -> EmulatorResponse:
+    if kind.delete_answers_result:
+        return _hal({"result": True})
+    return EmulatorResponse(status=HTTPStatus.NO_CONTENT)
 
 
 def _json(request: EmulatorRequest) -> Any:
@@ -292,23 +304,30 @@ def _request_id(item: Any, index: int) -> str:
     return given if isinstance(given, str) and given else str(index)
 
 
-def _source_inputs(items: Sequence[Any], *, creating: bool) -> list[SourceInput]:
+def _inputs(kind: ObjectType[Any], items: Sequence[Any], *, creating: bool) -> list[ObjectInput]:
     """Shape-check every item; one 400 lists the problems of all of them."""
-    inputs: list[SourceInput] = []
+    inputs: list[ObjectInput] = []
     failures: list[tuple[str, list[FieldError]]] = []
     for index, item in enumerate(items):
         path = f"{index}."
-        fields, errors = source_fields(item, path, creating=creating)
-        source_id = None
+        if isinstance(item, dict):
+            fields, errors = kind.shape(item, path, creating=creating)
+        else:
+            fields, errors = (
+                {},
+                [FieldError(INVALID_TYPE, str(index), f"Each {kind.label} must be a JSON object")],
+            )
+        object_id = None
         if not creating:
             raw_id = item.get("id") if isinstance(item, dict) else None
             if is_integer(raw_id):
-                source_id = raw_id
+                object_id = raw_id
             else:
-                errors.append(FieldError(INVALID_TYPE, f"{path}id", "id of the source to change is required"))
+                detail = f"id of the {kind.label} to change is required"
+                errors.append(FieldError(INVALID_TYPE, f"{path}id", detail))
         request_id = _request_id(item, index)
         failures.append((request_id, errors))
-        inputs.append(SourceInput(request_id, path, fields, source_id))
+        inputs.append(ObjectInput(request_id, path, fields, object_id))
     if any(errors for _, errors in failures):
         raise ValidationFailed(failures)
     return inputs

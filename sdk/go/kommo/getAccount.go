@@ -11,15 +11,20 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// The Kommo account the provider's access token belongs to (`GET /api/v4/account?with=amojo_id`): its id, name, subdomain and the `amojoId` a chat connection's `accountId` takes.
-func GetAccount(ctx *pulumi.Context, opts ...pulumi.InvokeOption) (*GetAccountResult, error) {
+// A Kommo account (`GET /api/v4/account?with=amojo_id`): its id, name, subdomain and the `amojoId` a chat connection's `accountId` takes.
+func GetAccount(ctx *pulumi.Context, args *GetAccountArgs, opts ...pulumi.InvokeOption) (*GetAccountResult, error) {
 	opts = internal.PkgInvokeDefaultOpts(opts)
 	var rv GetAccountResult
-	err := ctx.Invoke("kommo:index:getAccount", nil, &rv, opts...)
+	err := ctx.Invoke("kommo:index:getAccount", args, &rv, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &rv, nil
+}
+
+type GetAccountArgs struct {
+	// The account to look up, as its host: `example.kommo.com`, or a bare `example`. Left out: the provider's `accountDomain`.
+	Account *string `pulumi:"account"`
 }
 
 type GetAccountResult struct {
@@ -33,9 +38,18 @@ type GetAccountResult struct {
 	Subdomain string `pulumi:"subdomain"`
 }
 
-func GetAccountOutput(ctx *pulumi.Context, opts ...pulumi.InvokeOption) GetAccountResultOutput {
+func GetAccountOutput(ctx *pulumi.Context, args GetAccountOutputArgs, opts ...pulumi.InvokeOption) GetAccountResultOutput {
 	options := pulumi.InvokeOutputOptions{InvokeOptions: internal.PkgInvokeDefaultOpts(opts)}
-	return ctx.InvokeOutput("kommo:index:getAccount", nil, GetAccountResultOutput{}, options).(GetAccountResultOutput)
+	return ctx.InvokeOutput("kommo:index:getAccount", args, GetAccountResultOutput{}, options).(GetAccountResultOutput)
+}
+
+type GetAccountOutputArgs struct {
+	// The account to look up, as its host: `example.kommo.com`, or a bare `example`. Left out: the provider's `accountDomain`.
+	Account pulumi.StringPtrInput `pulumi:"account"`
+}
+
+func (GetAccountOutputArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*GetAccountArgs)(nil)).Elem()
 }
 
 type GetAccountResultOutput struct{ *pulumi.OutputState }

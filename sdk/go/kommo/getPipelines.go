@@ -11,15 +11,20 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Every leads pipeline of the account (`GET /api/v4/leads/pipelines`), so a source can name its pipeline by name in the program.
-func GetPipelines(ctx *pulumi.Context, opts ...pulumi.InvokeOption) (*GetPipelinesResult, error) {
+// Every leads pipeline of an account (`GET /api/v4/leads/pipelines`), so a source can name its pipeline by name in the program.
+func GetPipelines(ctx *pulumi.Context, args *GetPipelinesArgs, opts ...pulumi.InvokeOption) (*GetPipelinesResult, error) {
 	opts = internal.PkgInvokeDefaultOpts(opts)
 	var rv GetPipelinesResult
-	err := ctx.Invoke("kommo:index:getPipelines", nil, &rv, opts...)
+	err := ctx.Invoke("kommo:index:getPipelines", args, &rv, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &rv, nil
+}
+
+type GetPipelinesArgs struct {
+	// The account to look up, as its host: `example.kommo.com`, or a bare `example`. Left out: the provider's `accountDomain`.
+	Account *string `pulumi:"account"`
 }
 
 type GetPipelinesResult struct {
@@ -29,9 +34,18 @@ type GetPipelinesResult struct {
 	Pipelines []Pipeline `pulumi:"pipelines"`
 }
 
-func GetPipelinesOutput(ctx *pulumi.Context, opts ...pulumi.InvokeOption) GetPipelinesResultOutput {
+func GetPipelinesOutput(ctx *pulumi.Context, args GetPipelinesOutputArgs, opts ...pulumi.InvokeOption) GetPipelinesResultOutput {
 	options := pulumi.InvokeOutputOptions{InvokeOptions: internal.PkgInvokeDefaultOpts(opts)}
-	return ctx.InvokeOutput("kommo:index:getPipelines", nil, GetPipelinesResultOutput{}, options).(GetPipelinesResultOutput)
+	return ctx.InvokeOutput("kommo:index:getPipelines", args, GetPipelinesResultOutput{}, options).(GetPipelinesResultOutput)
+}
+
+type GetPipelinesOutputArgs struct {
+	// The account to look up, as its host: `example.kommo.com`, or a bare `example`. Left out: the provider's `accountDomain`.
+	Account pulumi.StringPtrInput `pulumi:"account"`
+}
+
+func (GetPipelinesOutputArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*GetPipelinesArgs)(nil)).Elem()
 }
 
 type GetPipelinesResultOutput struct{ *pulumi.OutputState }

@@ -11,9 +11,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// The Kommo provider: one custom chat channel (its id and secret) at one Chat API host, and one Kommo account (its host and a long-lived token) for the REST API v4. Either group may be left out: a resource that needs a group the provider lacks fails at preview, naming what to set. Declare one explicit provider per channel or account to use several from one stack; the default provider reads `kommo:channelId`, `kommo:channelSecret`, `kommo:baseUrl`, `kommo:accountDomain`, `kommo:accessToken` and `kommo:apiBaseUrl` from stack config.
+// The Kommo provider: one custom chat channel (its id and secret) at one Chat API host, and the Kommo accounts whose objects the REST API v4 manages, with where each account's token comes from. One provider serves every account: each object names its `account` (or takes the default, `accountDomain`), and its token comes from `accessTokens`, `accessToken` or `tokenCommand` when a call needs it. Either half may be left out: a resource that needs what the provider lacks fails at preview, naming what to set. The default provider reads `kommo:channelId`, `kommo:channelSecret`, `kommo:baseUrl`, `kommo:accountDomain`, `kommo:accessToken`, `kommo:accessTokens`, `kommo:tokenCommand` and `kommo:apiBaseUrl` from stack config.
 //
-// A different `channelId` or `baseUrl` replaces every connection made through the provider (for a new host, each old connection is disconnected first); a rotated `channelSecret` reconnects them in place, and later disconnects are signed with the new secret.
+// A different `channelId` replaces the provider and everything made through it. A different `baseUrl` replaces each connection (disconnecting it at the old host first); a rotated `channelSecret` reconnects them in place, and later disconnects are signed with the new secret. Tokens and `apiBaseUrl` change in place.
 type Provider struct {
 	pulumi.ProviderResourceState
 }
@@ -28,6 +28,9 @@ func NewProvider(ctx *pulumi.Context,
 	if args.AccessToken != nil {
 		args.AccessToken = pulumi.ToSecret(args.AccessToken).(pulumi.StringPtrInput)
 	}
+	if args.AccessTokens != nil {
+		args.AccessTokens = pulumi.ToSecret(args.AccessTokens).(pulumi.StringMapInput)
+	}
 	if args.ChannelSecret != nil {
 		args.ChannelSecret = pulumi.ToSecret(args.ChannelSecret).(pulumi.StringPtrInput)
 	}
@@ -41,13 +44,15 @@ func NewProvider(ctx *pulumi.Context,
 }
 
 type providerArgs struct {
-	// A long-lived access token of the account's private integration (a JWT, valid from one day to five years): it signs every REST API v4 call. Always stored as a secret. The provider reads its expiry offline: an expired token fails at preview, one that expires within 14 days gives a warning.
+	// The access token of the default account (`accountDomain`): a long-lived token of a private integration (a JWT, valid from one day to five years). Always stored as a secret. The provider reads its expiry offline: an expired token fails at preview, one that expires within 14 days gives a warning. For many accounts, use `accessTokens` or `tokenCommand`.
 	AccessToken *string `pulumi:"accessToken"`
-	// The Kommo account's host for the REST API v4, such as `example.kommo.com` or `example.amocrm.ru`; a bare `example` means `example.kommo.com`. Changing it replaces every source and webhook made through the provider.
+	// Access tokens by account host (`example.kommo.com`, or a bare `example`): for long-lived tokens and small fleets. Always stored as a secret. A token here is used as it is until it is changed: for tokens that expire every 24 hours, use `tokenCommand`.
+	AccessTokens map[string]string `pulumi:"accessTokens"`
+	// The default Kommo account: the host of the account that an object or a lookup of the REST API v4 without its own `account` belongs to, such as `example.kommo.com` or `example.amocrm.ru` (a bare `example` means `example.kommo.com`). Changing it to another account replaces everything made through the provider; a fleet of accounts gives each object its `account` instead.
 	AccountDomain *string `pulumi:"accountDomain"`
-	// Where the REST API v4 lives instead of `https://<accountDomain>`: an https URL, or plain http to 127.0.0.1/localhost, such as the kommo-chat emulator. Changing it replaces every source and webhook made through the provider.
+	// Where the REST API v4 of every account is served instead of `https://<account>`: an https URL, or plain http to 127.0.0.1/localhost, such as the kommo-chat emulator (which tells accounts apart by their tokens). It says where to reach the accounts, not which objects they hold: changing it replaces nothing.
 	ApiBaseUrl *string `pulumi:"apiBaseUrl"`
-	// Where the Chat API lives: `kommo` (default, https://amojo.kommo.com), `amocrm.ru`, `amocrm.com`, or an https URL. Plain http is accepted only for 127.0.0.1/localhost, such as the kommo-chat emulator.
+	// Where the Chat API lives: `kommo` (default, https://amojo.kommo.com), `amocrm.ru`, `amocrm.com`, or an https URL. Plain http is accepted only for 127.0.0.1/localhost, such as the kommo-chat emulator. Changing it replaces each connection made through the provider.
 	BaseUrl *string `pulumi:"baseUrl"`
 	// The channel UUID Kommo support issued when the custom chat channel was registered.
 	ChannelId *string `pulumi:"channelId"`
@@ -61,17 +66,23 @@ type providerArgs struct {
 	MaxRetries *int `pulumi:"maxRetries"`
 	// Seconds to wait for an answer from Kommo (default 30; greater than 0, at most 600).
 	ReadTimeout *float64 `pulumi:"readTimeout"`
+	// A program and its arguments, run without a shell whenever an account's token is needed, with the account's host in the environment variable `KOMMO_ACCOUNT`. It prints the token, or JSON `{"accessToken": "...", "expiresAt": <unix seconds or RFC 3339>}`. Each token is kept in the plugin's process until shortly before it expires, and fetched again once after Kommo refuses it. This is how a vendor hands over the tokens its own backend keeps and refreshes; the plugin never refreshes a token itself. Used for every account that `accessTokens` (and `accessToken`) do not cover.
+	TokenCommand []string `pulumi:"tokenCommand"`
+	// Seconds `tokenCommand` may take before the call that needs the token fails (default 30; 1 to 600).
+	TokenCommandTimeout *float64 `pulumi:"tokenCommandTimeout"`
 }
 
 // The set of arguments for constructing a Provider resource.
 type ProviderArgs struct {
-	// A long-lived access token of the account's private integration (a JWT, valid from one day to five years): it signs every REST API v4 call. Always stored as a secret. The provider reads its expiry offline: an expired token fails at preview, one that expires within 14 days gives a warning.
+	// The access token of the default account (`accountDomain`): a long-lived token of a private integration (a JWT, valid from one day to five years). Always stored as a secret. The provider reads its expiry offline: an expired token fails at preview, one that expires within 14 days gives a warning. For many accounts, use `accessTokens` or `tokenCommand`.
 	AccessToken pulumi.StringPtrInput
-	// The Kommo account's host for the REST API v4, such as `example.kommo.com` or `example.amocrm.ru`; a bare `example` means `example.kommo.com`. Changing it replaces every source and webhook made through the provider.
+	// Access tokens by account host (`example.kommo.com`, or a bare `example`): for long-lived tokens and small fleets. Always stored as a secret. A token here is used as it is until it is changed: for tokens that expire every 24 hours, use `tokenCommand`.
+	AccessTokens pulumi.StringMapInput
+	// The default Kommo account: the host of the account that an object or a lookup of the REST API v4 without its own `account` belongs to, such as `example.kommo.com` or `example.amocrm.ru` (a bare `example` means `example.kommo.com`). Changing it to another account replaces everything made through the provider; a fleet of accounts gives each object its `account` instead.
 	AccountDomain pulumi.StringPtrInput
-	// Where the REST API v4 lives instead of `https://<accountDomain>`: an https URL, or plain http to 127.0.0.1/localhost, such as the kommo-chat emulator. Changing it replaces every source and webhook made through the provider.
+	// Where the REST API v4 of every account is served instead of `https://<account>`: an https URL, or plain http to 127.0.0.1/localhost, such as the kommo-chat emulator (which tells accounts apart by their tokens). It says where to reach the accounts, not which objects they hold: changing it replaces nothing.
 	ApiBaseUrl pulumi.StringPtrInput
-	// Where the Chat API lives: `kommo` (default, https://amojo.kommo.com), `amocrm.ru`, `amocrm.com`, or an https URL. Plain http is accepted only for 127.0.0.1/localhost, such as the kommo-chat emulator.
+	// Where the Chat API lives: `kommo` (default, https://amojo.kommo.com), `amocrm.ru`, `amocrm.com`, or an https URL. Plain http is accepted only for 127.0.0.1/localhost, such as the kommo-chat emulator. Changing it replaces each connection made through the provider.
 	BaseUrl pulumi.StringPtrInput
 	// The channel UUID Kommo support issued when the custom chat channel was registered.
 	ChannelId pulumi.StringPtrInput
@@ -85,6 +96,10 @@ type ProviderArgs struct {
 	MaxRetries pulumi.IntPtrInput
 	// Seconds to wait for an answer from Kommo (default 30; greater than 0, at most 600).
 	ReadTimeout pulumi.Float64PtrInput
+	// A program and its arguments, run without a shell whenever an account's token is needed, with the account's host in the environment variable `KOMMO_ACCOUNT`. It prints the token, or JSON `{"accessToken": "...", "expiresAt": <unix seconds or RFC 3339>}`. Each token is kept in the plugin's process until shortly before it expires, and fetched again once after Kommo refuses it. This is how a vendor hands over the tokens its own backend keeps and refreshes; the plugin never refreshes a token itself. Used for every account that `accessTokens` (and `accessToken`) do not cover.
+	TokenCommand pulumi.StringArrayInput
+	// Seconds `tokenCommand` may take before the call that needs the token fails (default 30; 1 to 600).
+	TokenCommandTimeout pulumi.Float64PtrInput
 }
 
 func (ProviderArgs) ElementType() reflect.Type {

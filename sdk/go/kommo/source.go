@@ -18,14 +18,16 @@ import (
 //
 // ## Import
 //
-// An existing source is imported by its numeric id, and read whole:
+// An existing source is imported by its account and numeric id, and read whole:
 //
 // ```sh
-// $ pulumi import kommo:index:Source chats 123456
+// $ pulumi import kommo:index:Source chats example.kommo.com/123456
 // ```
 type Source struct {
 	pulumi.CustomResourceState
 
+	// The account the object belongs to, as its host.
+	Account pulumi.StringOutput `pulumi:"account"`
 	// Whether this is the integration's default source. Left out: keep what Kommo has.
 	Default pulumi.BoolPtrOutput `pulumi:"default"`
 	// The source's id in your integration, at most 40 printable ASCII characters, unique per integration: amojo's create-chat call takes it as `source.external_id`.
@@ -38,7 +40,7 @@ type Source struct {
 	PipelineId pulumi.IntPtrOutput `pulumi:"pipelineId"`
 	// The services the source offers (a WhatsApp number for the 'write first' button). Left out: keep what Kommo has.
 	Services SourceServiceArrayOutput `pulumi:"services"`
-	// Kommo's numeric id of the source; the resource's id is the same number, as text.
+	// Kommo's numeric id of the source; the resource's id is `<account>/<sourceId>`.
 	SourceId pulumi.IntOutput `pulumi:"sourceId"`
 }
 
@@ -94,6 +96,8 @@ func SourceExists(ctx *pulumi.Context,
 }
 
 type sourceArgs struct {
+	// The Kommo account the object belongs to, as its host: `example.kommo.com`, or a bare `example` (amoCRM's `example.amocrm.ru` and `example.amocrm.com` too; never `www`). Left out: the provider's `accountDomain`. Changing it replaces the object. Not a secret: it is part of the resource's id.
+	Account *string `pulumi:"account"`
 	// Whether this is the integration's default source. Left out: keep what Kommo has.
 	Default *bool `pulumi:"default"`
 	// The source's id in your integration, at most 40 printable ASCII characters, unique per integration: amojo's create-chat call takes it as `source.external_id`.
@@ -110,6 +114,8 @@ type sourceArgs struct {
 
 // The set of arguments for constructing a Source resource.
 type SourceArgs struct {
+	// The Kommo account the object belongs to, as its host: `example.kommo.com`, or a bare `example` (amoCRM's `example.amocrm.ru` and `example.amocrm.com` too; never `www`). Left out: the provider's `accountDomain`. Changing it replaces the object. Not a secret: it is part of the resource's id.
+	Account pulumi.StringPtrInput
 	// Whether this is the integration's default source. Left out: keep what Kommo has.
 	Default pulumi.BoolPtrInput
 	// The source's id in your integration, at most 40 printable ASCII characters, unique per integration: amojo's create-chat call takes it as `source.external_id`.
@@ -161,6 +167,11 @@ func (o SourceOutput) ToSourceOutputWithContext(ctx context.Context) SourceOutpu
 	return o
 }
 
+// The account the object belongs to, as its host.
+func (o SourceOutput) Account() pulumi.StringOutput {
+	return o.ApplyT(func(v *Source) pulumi.StringOutput { return v.Account }).(pulumi.StringOutput)
+}
+
 // Whether this is the integration's default source. Left out: keep what Kommo has.
 func (o SourceOutput) Default() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *Source) pulumi.BoolPtrOutput { return v.Default }).(pulumi.BoolPtrOutput)
@@ -191,7 +202,7 @@ func (o SourceOutput) Services() SourceServiceArrayOutput {
 	return o.ApplyT(func(v *Source) SourceServiceArrayOutput { return v.Services }).(SourceServiceArrayOutput)
 }
 
-// Kommo's numeric id of the source; the resource's id is the same number, as text.
+// Kommo's numeric id of the source; the resource's id is `<account>/<sourceId>`.
 func (o SourceOutput) SourceId() pulumi.IntOutput {
 	return o.ApplyT(func(v *Source) pulumi.IntOutput { return v.SourceId }).(pulumi.IntOutput)
 }

@@ -18,24 +18,26 @@ import (
 //
 // ## Import
 //
-// A webhook is imported by its destination, its natural key in Kommo:
+// A webhook is imported by its account and Kommo's webhook id (or, if you prefer, its destination instead of the id):
 //
 // ```sh
-// $ pulumi import kommo:index:Webhook events https://bot.example.com/kommo/events
+// $ pulumi import kommo:index:Webhook events example.kommo.com/3001
 // ```
 type Webhook struct {
 	pulumi.CustomResourceState
 
-	// The URL Kommo posts the events to: https (plain http only to 127.0.0.1/localhost). It is the webhook's id; changing it replaces the webhook.
+	// The account the object belongs to, as its host.
+	Account pulumi.StringOutput `pulumi:"account"`
+	// The URL Kommo posts the events to: https (plain http only to 127.0.0.1/localhost). Changing it replaces the webhook. It may carry a key and be given as a secret: it is kept secret in state, and the resource's id is Kommo's webhook id, not the destination.
 	Destination pulumi.StringOutput `pulumi:"destination"`
 	// Whether Kommo disabled the hook after its destination kept failing; the next `up` enables it.
 	Disabled pulumi.BoolPtrOutput `pulumi:"disabled"`
-	// The event codes to post, such as `add_message`, `add_lead`, `status_lead`.
+	// The event codes to post, such as `add_message`, `add_lead`, `status_lead`: a set, in any order.
 	Settings pulumi.StringArrayOutput `pulumi:"settings"`
 	// The hook's order among the account's hooks. Left out: keep what Kommo has.
 	Sort pulumi.IntPtrOutput `pulumi:"sort"`
-	// Kommo's numeric id of the webhook.
-	WebhookId pulumi.IntPtrOutput `pulumi:"webhookId"`
+	// Kommo's numeric id of the webhook; the resource's id is `<account>/<webhookId>`.
+	WebhookId pulumi.IntOutput `pulumi:"webhookId"`
 }
 
 // NewWebhook registers a new resource with the given unique name, arguments, and options.
@@ -90,9 +92,11 @@ func WebhookExists(ctx *pulumi.Context,
 }
 
 type webhookArgs struct {
-	// The URL Kommo posts the events to: https (plain http only to 127.0.0.1/localhost). It is the webhook's id; changing it replaces the webhook.
+	// The Kommo account the object belongs to, as its host: `example.kommo.com`, or a bare `example` (amoCRM's `example.amocrm.ru` and `example.amocrm.com` too; never `www`). Left out: the provider's `accountDomain`. Changing it replaces the object. Not a secret: it is part of the resource's id.
+	Account *string `pulumi:"account"`
+	// The URL Kommo posts the events to: https (plain http only to 127.0.0.1/localhost). Changing it replaces the webhook. It may carry a key and be given as a secret: it is kept secret in state, and the resource's id is Kommo's webhook id, not the destination.
 	Destination string `pulumi:"destination"`
-	// The event codes to post, such as `add_message`, `add_lead`, `status_lead`.
+	// The event codes to post, such as `add_message`, `add_lead`, `status_lead`: a set, in any order.
 	Settings []string `pulumi:"settings"`
 	// The hook's order among the account's hooks. Left out: keep what Kommo has.
 	Sort *int `pulumi:"sort"`
@@ -100,9 +104,11 @@ type webhookArgs struct {
 
 // The set of arguments for constructing a Webhook resource.
 type WebhookArgs struct {
-	// The URL Kommo posts the events to: https (plain http only to 127.0.0.1/localhost). It is the webhook's id; changing it replaces the webhook.
+	// The Kommo account the object belongs to, as its host: `example.kommo.com`, or a bare `example` (amoCRM's `example.amocrm.ru` and `example.amocrm.com` too; never `www`). Left out: the provider's `accountDomain`. Changing it replaces the object. Not a secret: it is part of the resource's id.
+	Account pulumi.StringPtrInput
+	// The URL Kommo posts the events to: https (plain http only to 127.0.0.1/localhost). Changing it replaces the webhook. It may carry a key and be given as a secret: it is kept secret in state, and the resource's id is Kommo's webhook id, not the destination.
 	Destination pulumi.StringInput
-	// The event codes to post, such as `add_message`, `add_lead`, `status_lead`.
+	// The event codes to post, such as `add_message`, `add_lead`, `status_lead`: a set, in any order.
 	Settings pulumi.StringArrayInput
 	// The hook's order among the account's hooks. Left out: keep what Kommo has.
 	Sort pulumi.IntPtrInput
@@ -145,7 +151,12 @@ func (o WebhookOutput) ToWebhookOutputWithContext(ctx context.Context) WebhookOu
 	return o
 }
 
-// The URL Kommo posts the events to: https (plain http only to 127.0.0.1/localhost). It is the webhook's id; changing it replaces the webhook.
+// The account the object belongs to, as its host.
+func (o WebhookOutput) Account() pulumi.StringOutput {
+	return o.ApplyT(func(v *Webhook) pulumi.StringOutput { return v.Account }).(pulumi.StringOutput)
+}
+
+// The URL Kommo posts the events to: https (plain http only to 127.0.0.1/localhost). Changing it replaces the webhook. It may carry a key and be given as a secret: it is kept secret in state, and the resource's id is Kommo's webhook id, not the destination.
 func (o WebhookOutput) Destination() pulumi.StringOutput {
 	return o.ApplyT(func(v *Webhook) pulumi.StringOutput { return v.Destination }).(pulumi.StringOutput)
 }
@@ -155,7 +166,7 @@ func (o WebhookOutput) Disabled() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *Webhook) pulumi.BoolPtrOutput { return v.Disabled }).(pulumi.BoolPtrOutput)
 }
 
-// The event codes to post, such as `add_message`, `add_lead`, `status_lead`.
+// The event codes to post, such as `add_message`, `add_lead`, `status_lead`: a set, in any order.
 func (o WebhookOutput) Settings() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v *Webhook) pulumi.StringArrayOutput { return v.Settings }).(pulumi.StringArrayOutput)
 }
@@ -165,9 +176,9 @@ func (o WebhookOutput) Sort() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v *Webhook) pulumi.IntPtrOutput { return v.Sort }).(pulumi.IntPtrOutput)
 }
 
-// Kommo's numeric id of the webhook.
-func (o WebhookOutput) WebhookId() pulumi.IntPtrOutput {
-	return o.ApplyT(func(v *Webhook) pulumi.IntPtrOutput { return v.WebhookId }).(pulumi.IntPtrOutput)
+// Kommo's numeric id of the webhook; the resource's id is `<account>/<webhookId>`.
+func (o WebhookOutput) WebhookId() pulumi.IntOutput {
+	return o.ApplyT(func(v *Webhook) pulumi.IntOutput { return v.WebhookId }).(pulumi.IntOutput)
 }
 
 func init() {

@@ -8,7 +8,7 @@ declare var exports: any;
 const __config = new pulumi.Config("kommo");
 
 /**
- * A long-lived access token of the account's private integration (a JWT, valid from one day to five years): it signs every REST API v4 call. Always stored as a secret. The provider reads its expiry offline: an expired token fails at preview, one that expires within 14 days gives a warning.
+ * The access token of the default account (`accountDomain`): a long-lived token of a private integration (a JWT, valid from one day to five years). Always stored as a secret. The provider reads its expiry offline: an expired token fails at preview, one that expires within 14 days gives a warning. For many accounts, use `accessTokens` or `tokenCommand`.
  */
 export declare const accessToken: string | undefined;
 Object.defineProperty(exports, "accessToken", {
@@ -19,7 +19,18 @@ Object.defineProperty(exports, "accessToken", {
 });
 
 /**
- * The Kommo account's host for the REST API v4, such as `example.kommo.com` or `example.amocrm.ru`; a bare `example` means `example.kommo.com`. Changing it replaces every source and webhook made through the provider.
+ * Access tokens by account host (`example.kommo.com`, or a bare `example`): for long-lived tokens and small fleets. Always stored as a secret. A token here is used as it is until it is changed: for tokens that expire every 24 hours, use `tokenCommand`.
+ */
+export declare const accessTokens: {[key: string]: string} | undefined;
+Object.defineProperty(exports, "accessTokens", {
+    get() {
+        return __config.getObject<{[key: string]: string}>("accessTokens");
+    },
+    enumerable: true,
+});
+
+/**
+ * The default Kommo account: the host of the account that an object or a lookup of the REST API v4 without its own `account` belongs to, such as `example.kommo.com` or `example.amocrm.ru` (a bare `example` means `example.kommo.com`). Changing it to another account replaces everything made through the provider; a fleet of accounts gives each object its `account` instead.
  */
 export declare const accountDomain: string | undefined;
 Object.defineProperty(exports, "accountDomain", {
@@ -30,7 +41,7 @@ Object.defineProperty(exports, "accountDomain", {
 });
 
 /**
- * Where the REST API v4 lives instead of `https://<accountDomain>`: an https URL, or plain http to 127.0.0.1/localhost, such as the kommo-chat emulator. Changing it replaces every source and webhook made through the provider.
+ * Where the REST API v4 of every account is served instead of `https://<account>`: an https URL, or plain http to 127.0.0.1/localhost, such as the kommo-chat emulator (which tells accounts apart by their tokens). It says where to reach the accounts, not which objects they hold: changing it replaces nothing.
  */
 export declare const apiBaseUrl: string | undefined;
 Object.defineProperty(exports, "apiBaseUrl", {
@@ -41,7 +52,7 @@ Object.defineProperty(exports, "apiBaseUrl", {
 });
 
 /**
- * Where the Chat API lives: `kommo` (default, https://amojo.kommo.com), `amocrm.ru`, `amocrm.com`, or an https URL. Plain http is accepted only for 127.0.0.1/localhost, such as the kommo-chat emulator.
+ * Where the Chat API lives: `kommo` (default, https://amojo.kommo.com), `amocrm.ru`, `amocrm.com`, or an https URL. Plain http is accepted only for 127.0.0.1/localhost, such as the kommo-chat emulator. Changing it replaces each connection made through the provider.
  */
 export declare const baseUrl: string | undefined;
 Object.defineProperty(exports, "baseUrl", {
@@ -113,6 +124,28 @@ export declare const readTimeout: number | undefined;
 Object.defineProperty(exports, "readTimeout", {
     get() {
         return __config.getObject<number>("readTimeout");
+    },
+    enumerable: true,
+});
+
+/**
+ * A program and its arguments, run without a shell whenever an account's token is needed, with the account's host in the environment variable `KOMMO_ACCOUNT`. It prints the token, or JSON `{"accessToken": "...", "expiresAt": <unix seconds or RFC 3339>}`. Each token is kept in the plugin's process until shortly before it expires, and fetched again once after Kommo refuses it. This is how a vendor hands over the tokens its own backend keeps and refreshes; the plugin never refreshes a token itself. Used for every account that `accessTokens` (and `accessToken`) do not cover.
+ */
+export declare const tokenCommand: string[] | undefined;
+Object.defineProperty(exports, "tokenCommand", {
+    get() {
+        return __config.getObject<string[]>("tokenCommand");
+    },
+    enumerable: true,
+});
+
+/**
+ * Seconds `tokenCommand` may take before the call that needs the token fails (default 30; 1 to 600).
+ */
+export declare const tokenCommandTimeout: number | undefined;
+Object.defineProperty(exports, "tokenCommandTimeout", {
+    get() {
+        return __config.getObject<number>("tokenCommandTimeout");
     },
     enumerable: true,
 });

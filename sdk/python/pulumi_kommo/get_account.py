@@ -82,11 +82,15 @@ class AwaitableGetAccountResult(GetAccountResult):
             subdomain=self.subdomain)
 
 
-def get_account(opts: Optional[pulumi.InvokeOptions] = None) -> AwaitableGetAccountResult:
+def get_account(account: Optional[_builtins.str] = None,
+                opts: Optional[pulumi.InvokeOptions] = None) -> AwaitableGetAccountResult:
     """
-    The Kommo account the provider's access token belongs to (`GET /api/v4/account?with=amojo_id`): its id, name, subdomain and the `amojoId` a chat connection's `accountId` takes.
+    A Kommo account (`GET /api/v4/account?with=amojo_id`): its id, name, subdomain and the `amojoId` a chat connection's `accountId` takes.
+
+    :param _builtins.str account: The account to look up, as its host: `example.kommo.com`, or a bare `example`. Left out: the provider's `accountDomain`.
     """
     __args__ = dict()
+    __args__['account'] = account
     opts = pulumi.InvokeOptions.merge(_utilities.get_invoke_opts_defaults(), opts)
     __ret__ = pulumi.runtime.invoke('kommo:index:getAccount', __args__, opts=opts, typ=GetAccountResult).value
 
@@ -95,11 +99,15 @@ def get_account(opts: Optional[pulumi.InvokeOptions] = None) -> AwaitableGetAcco
         id=pulumi.get(__ret__, 'id'),
         name=pulumi.get(__ret__, 'name'),
         subdomain=pulumi.get(__ret__, 'subdomain'))
-def get_account_output(opts: Optional[Union[pulumi.InvokeOptions, pulumi.InvokeOutputOptions]] = None) -> pulumi.Output[GetAccountResult]:
+def get_account_output(account: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
+                       opts: Optional[Union[pulumi.InvokeOptions, pulumi.InvokeOutputOptions]] = None) -> pulumi.Output[GetAccountResult]:
     """
-    The Kommo account the provider's access token belongs to (`GET /api/v4/account?with=amojo_id`): its id, name, subdomain and the `amojoId` a chat connection's `accountId` takes.
+    A Kommo account (`GET /api/v4/account?with=amojo_id`): its id, name, subdomain and the `amojoId` a chat connection's `accountId` takes.
+
+    :param _builtins.str account: The account to look up, as its host: `example.kommo.com`, or a bare `example`. Left out: the provider's `accountDomain`.
     """
     __args__ = dict()
+    __args__['account'] = account
     opts = pulumi.InvokeOutputOptions.merge(_utilities.get_invoke_opts_defaults(), opts)
     __ret__ = pulumi.runtime.invoke_output('kommo:index:getAccount', __args__, opts=opts, typ=GetAccountResult)
     return __ret__.apply(lambda __response__: GetAccountResult(

@@ -59,22 +59,30 @@ class AwaitableGetPipelinesResult(GetPipelinesResult):
             pipelines=self.pipelines)
 
 
-def get_pipelines(opts: Optional[pulumi.InvokeOptions] = None) -> AwaitableGetPipelinesResult:
+def get_pipelines(account: Optional[_builtins.str] = None,
+                  opts: Optional[pulumi.InvokeOptions] = None) -> AwaitableGetPipelinesResult:
     """
-    Every leads pipeline of the account (`GET /api/v4/leads/pipelines`), so a source can name its pipeline by name in the program.
+    Every leads pipeline of an account (`GET /api/v4/leads/pipelines`), so a source can name its pipeline by name in the program.
+
+    :param _builtins.str account: The account to look up, as its host: `example.kommo.com`, or a bare `example`. Left out: the provider's `accountDomain`.
     """
     __args__ = dict()
+    __args__['account'] = account
     opts = pulumi.InvokeOptions.merge(_utilities.get_invoke_opts_defaults(), opts)
     __ret__ = pulumi.runtime.invoke('kommo:index:getPipelines', __args__, opts=opts, typ=GetPipelinesResult).value
 
     return AwaitableGetPipelinesResult(
         main_pipeline_id=pulumi.get(__ret__, 'main_pipeline_id'),
         pipelines=pulumi.get(__ret__, 'pipelines'))
-def get_pipelines_output(opts: Optional[Union[pulumi.InvokeOptions, pulumi.InvokeOutputOptions]] = None) -> pulumi.Output[GetPipelinesResult]:
+def get_pipelines_output(account: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
+                         opts: Optional[Union[pulumi.InvokeOptions, pulumi.InvokeOutputOptions]] = None) -> pulumi.Output[GetPipelinesResult]:
     """
-    Every leads pipeline of the account (`GET /api/v4/leads/pipelines`), so a source can name its pipeline by name in the program.
+    Every leads pipeline of an account (`GET /api/v4/leads/pipelines`), so a source can name its pipeline by name in the program.
+
+    :param _builtins.str account: The account to look up, as its host: `example.kommo.com`, or a bare `example`. Left out: the provider's `accountDomain`.
     """
     __args__ = dict()
+    __args__['account'] = account
     opts = pulumi.InvokeOutputOptions.merge(_utilities.get_invoke_opts_defaults(), opts)
     __ret__ = pulumi.runtime.invoke_output('kommo:index:getPipelines', __args__, opts=opts, typ=GetPipelinesResult)
     return __ret__.apply(lambda __response__: GetPipelinesResult(

@@ -20,6 +20,7 @@ __all__ = ['ProviderArgs', 'Provider']
 class ProviderArgs:
     def __init__(__self__, *,
                  access_token: pulumi.Input[Optional[_builtins.str]] = None,
+                 access_tokens: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  account_domain: pulumi.Input[Optional[_builtins.str]] = None,
                  api_base_url: pulumi.Input[Optional[_builtins.str]] = None,
                  base_url: pulumi.Input[Optional[_builtins.str]] = None,
@@ -28,23 +29,30 @@ class ProviderArgs:
                  connect_timeout: pulumi.Input[Optional[_builtins.float]] = None,
                  max_requests_per_second: pulumi.Input[Optional[_builtins.float]] = None,
                  max_retries: pulumi.Input[Optional[_builtins.int]] = None,
-                 read_timeout: pulumi.Input[Optional[_builtins.float]] = None):
+                 read_timeout: pulumi.Input[Optional[_builtins.float]] = None,
+                 token_command: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 token_command_timeout: pulumi.Input[Optional[_builtins.float]] = None):
         """
         The set of arguments for constructing a Provider resource.
 
-        :param pulumi.Input[_builtins.str] access_token: A long-lived access token of the account's private integration (a JWT, valid from one day to five years): it signs every REST API v4 call. Always stored as a secret. The provider reads its expiry offline: an expired token fails at preview, one that expires within 14 days gives a warning.
-        :param pulumi.Input[_builtins.str] account_domain: The Kommo account's host for the REST API v4, such as `example.kommo.com` or `example.amocrm.ru`; a bare `example` means `example.kommo.com`. Changing it replaces every source and webhook made through the provider.
-        :param pulumi.Input[_builtins.str] api_base_url: Where the REST API v4 lives instead of `https://<accountDomain>`: an https URL, or plain http to 127.0.0.1/localhost, such as the kommo-chat emulator. Changing it replaces every source and webhook made through the provider.
-        :param pulumi.Input[_builtins.str] base_url: Where the Chat API lives: `kommo` (default, https://amojo.kommo.com), `amocrm.ru`, `amocrm.com`, or an https URL. Plain http is accepted only for 127.0.0.1/localhost, such as the kommo-chat emulator.
+        :param pulumi.Input[_builtins.str] access_token: The access token of the default account (`accountDomain`): a long-lived token of a private integration (a JWT, valid from one day to five years). Always stored as a secret. The provider reads its expiry offline: an expired token fails at preview, one that expires within 14 days gives a warning. For many accounts, use `accessTokens` or `tokenCommand`.
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] access_tokens: Access tokens by account host (`example.kommo.com`, or a bare `example`): for long-lived tokens and small fleets. Always stored as a secret. A token here is used as it is until it is changed: for tokens that expire every 24 hours, use `tokenCommand`.
+        :param pulumi.Input[_builtins.str] account_domain: The default Kommo account: the host of the account that an object or a lookup of the REST API v4 without its own `account` belongs to, such as `example.kommo.com` or `example.amocrm.ru` (a bare `example` means `example.kommo.com`). Changing it to another account replaces everything made through the provider; a fleet of accounts gives each object its `account` instead.
+        :param pulumi.Input[_builtins.str] api_base_url: Where the REST API v4 of every account is served instead of `https://<account>`: an https URL, or plain http to 127.0.0.1/localhost, such as the kommo-chat emulator (which tells accounts apart by their tokens). It says where to reach the accounts, not which objects they hold: changing it replaces nothing.
+        :param pulumi.Input[_builtins.str] base_url: Where the Chat API lives: `kommo` (default, https://amojo.kommo.com), `amocrm.ru`, `amocrm.com`, or an https URL. Plain http is accepted only for 127.0.0.1/localhost, such as the kommo-chat emulator. Changing it replaces each connection made through the provider.
         :param pulumi.Input[_builtins.str] channel_id: The channel UUID Kommo support issued when the custom chat channel was registered.
         :param pulumi.Input[_builtins.str] channel_secret: The channel secret Kommo support issued with the channel id: the HMAC-SHA1 key that signs every Chat API request. Always stored as a secret, even when given as plain text. Set it with `pulumi config set --secret kommo:channelSecret` (it prompts, or reads standard input).
         :param pulumi.Input[_builtins.float] connect_timeout: Seconds to wait for a connection to Kommo (default 5; greater than 0, at most 120).
         :param pulumi.Input[_builtins.float] max_requests_per_second: Spaces requests to stay under Kommo's documented limit of 7 requests per second (default 7); 0 turns pacing off. From 0 to 1000.
         :param pulumi.Input[_builtins.int] max_retries: Retries on connection errors, read timeouts, 429 (honouring Retry-After, capped at 30 s) and 5xx answers (default 8). From 0 to 20.
         :param pulumi.Input[_builtins.float] read_timeout: Seconds to wait for an answer from Kommo (default 30; greater than 0, at most 600).
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] token_command: A program and its arguments, run without a shell whenever an account's token is needed, with the account's host in the environment variable `KOMMO_ACCOUNT`. It prints the token, or JSON `{"accessToken": "...", "expiresAt": <unix seconds or RFC 3339>}`. Each token is kept in the plugin's process until shortly before it expires, and fetched again once after Kommo refuses it. This is how a vendor hands over the tokens its own backend keeps and refreshes; the plugin never refreshes a token itself. Used for every account that `accessTokens` (and `accessToken`) do not cover.
+        :param pulumi.Input[_builtins.float] token_command_timeout: Seconds `tokenCommand` may take before the call that needs the token fails (default 30; 1 to 600).
         """
         if access_token is not None:
             pulumi.set(__self__, "access_token", access_token)
+        if access_tokens is not None:
+            pulumi.set(__self__, "access_tokens", access_tokens)
         if account_domain is not None:
             pulumi.set(__self__, "account_domain", account_domain)
         if api_base_url is not None:
@@ -63,12 +71,16 @@ class ProviderArgs:
             pulumi.set(__self__, "max_retries", max_retries)
         if read_timeout is not None:
             pulumi.set(__self__, "read_timeout", read_timeout)
+        if token_command is not None:
+            pulumi.set(__self__, "token_command", token_command)
+        if token_command_timeout is not None:
+            pulumi.set(__self__, "token_command_timeout", token_command_timeout)
 
     @_builtins.property
     @pulumi.getter(name="accessToken")
     def access_token(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        A long-lived access token of the account's private integration (a JWT, valid from one day to five years): it signs every REST API v4 call. Always stored as a secret. The provider reads its expiry offline: an expired token fails at preview, one that expires within 14 days gives a warning.
+        The access token of the default account (`accountDomain`): a long-lived token of a private integration (a JWT, valid from one day to five years). Always stored as a secret. The provider reads its expiry offline: an expired token fails at preview, one that expires within 14 days gives a warning. For many accounts, use `accessTokens` or `tokenCommand`.
         """
         return pulumi.get(self, "access_token")
 
@@ -77,10 +89,22 @@ class ProviderArgs:
         pulumi.set(self, "access_token", value)
 
     @_builtins.property
+    @pulumi.getter(name="accessTokens")
+    def access_tokens(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
+        """
+        Access tokens by account host (`example.kommo.com`, or a bare `example`): for long-lived tokens and small fleets. Always stored as a secret. A token here is used as it is until it is changed: for tokens that expire every 24 hours, use `tokenCommand`.
+        """
+        return pulumi.get(self, "access_tokens")
+
+    @access_tokens.setter
+    def access_tokens(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "access_tokens", value)
+
+    @_builtins.property
     @pulumi.getter(name="accountDomain")
     def account_domain(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The Kommo account's host for the REST API v4, such as `example.kommo.com` or `example.amocrm.ru`; a bare `example` means `example.kommo.com`. Changing it replaces every source and webhook made through the provider.
+        The default Kommo account: the host of the account that an object or a lookup of the REST API v4 without its own `account` belongs to, such as `example.kommo.com` or `example.amocrm.ru` (a bare `example` means `example.kommo.com`). Changing it to another account replaces everything made through the provider; a fleet of accounts gives each object its `account` instead.
         """
         return pulumi.get(self, "account_domain")
 
@@ -92,7 +116,7 @@ class ProviderArgs:
     @pulumi.getter(name="apiBaseUrl")
     def api_base_url(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Where the REST API v4 lives instead of `https://<accountDomain>`: an https URL, or plain http to 127.0.0.1/localhost, such as the kommo-chat emulator. Changing it replaces every source and webhook made through the provider.
+        Where the REST API v4 of every account is served instead of `https://<account>`: an https URL, or plain http to 127.0.0.1/localhost, such as the kommo-chat emulator (which tells accounts apart by their tokens). It says where to reach the accounts, not which objects they hold: changing it replaces nothing.
         """
         return pulumi.get(self, "api_base_url")
 
@@ -104,7 +128,7 @@ class ProviderArgs:
     @pulumi.getter(name="baseUrl")
     def base_url(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Where the Chat API lives: `kommo` (default, https://amojo.kommo.com), `amocrm.ru`, `amocrm.com`, or an https URL. Plain http is accepted only for 127.0.0.1/localhost, such as the kommo-chat emulator.
+        Where the Chat API lives: `kommo` (default, https://amojo.kommo.com), `amocrm.ru`, `amocrm.com`, or an https URL. Plain http is accepted only for 127.0.0.1/localhost, such as the kommo-chat emulator. Changing it replaces each connection made through the provider.
         """
         return pulumi.get(self, "base_url")
 
@@ -184,6 +208,30 @@ class ProviderArgs:
     def read_timeout(self, value: pulumi.Input[Optional[_builtins.float]]):
         pulumi.set(self, "read_timeout", value)
 
+    @_builtins.property
+    @pulumi.getter(name="tokenCommand")
+    def token_command(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        A program and its arguments, run without a shell whenever an account's token is needed, with the account's host in the environment variable `KOMMO_ACCOUNT`. It prints the token, or JSON `{"accessToken": "...", "expiresAt": <unix seconds or RFC 3339>}`. Each token is kept in the plugin's process until shortly before it expires, and fetched again once after Kommo refuses it. This is how a vendor hands over the tokens its own backend keeps and refreshes; the plugin never refreshes a token itself. Used for every account that `accessTokens` (and `accessToken`) do not cover.
+        """
+        return pulumi.get(self, "token_command")
+
+    @token_command.setter
+    def token_command(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "token_command", value)
+
+    @_builtins.property
+    @pulumi.getter(name="tokenCommandTimeout")
+    def token_command_timeout(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        Seconds `tokenCommand` may take before the call that needs the token fails (default 30; 1 to 600).
+        """
+        return pulumi.get(self, "token_command_timeout")
+
+    @token_command_timeout.setter
+    def token_command_timeout(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "token_command_timeout", value)
+
 
 @pulumi.type_token("pulumi:providers:kommo")
 class Provider(pulumi.ProviderResource):
@@ -192,6 +240,7 @@ class Provider(pulumi.ProviderResource):
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  access_token: pulumi.Input[Optional[_builtins.str]] = None,
+                 access_tokens: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  account_domain: pulumi.Input[Optional[_builtins.str]] = None,
                  api_base_url: pulumi.Input[Optional[_builtins.str]] = None,
                  base_url: pulumi.Input[Optional[_builtins.str]] = None,
@@ -201,24 +250,29 @@ class Provider(pulumi.ProviderResource):
                  max_requests_per_second: pulumi.Input[Optional[_builtins.float]] = None,
                  max_retries: pulumi.Input[Optional[_builtins.int]] = None,
                  read_timeout: pulumi.Input[Optional[_builtins.float]] = None,
+                 token_command: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 token_command_timeout: pulumi.Input[Optional[_builtins.float]] = None,
                  __props__=None):
         """
-        The Kommo provider: one custom chat channel (its id and secret) at one Chat API host, and one Kommo account (its host and a long-lived token) for the REST API v4. Either group may be left out: a resource that needs a group the provider lacks fails at preview, naming what to set. Declare one explicit provider per channel or account to use several from one stack; the default provider reads `kommo:channelId`, `kommo:channelSecret`, `kommo:baseUrl`, `kommo:accountDomain`, `kommo:accessToken` and `kommo:apiBaseUrl` from stack config.
+        The Kommo provider: one custom chat channel (its id and secret) at one Chat API host, and the Kommo accounts whose objects the REST API v4 manages, with where each account's token comes from. One provider serves every account: each object names its `account` (or takes the default, `accountDomain`), and its token comes from `accessTokens`, `accessToken` or `tokenCommand` when a call needs it. Either half may be left out: a resource that needs what the provider lacks fails at preview, naming what to set. The default provider reads `kommo:channelId`, `kommo:channelSecret`, `kommo:baseUrl`, `kommo:accountDomain`, `kommo:accessToken`, `kommo:accessTokens`, `kommo:tokenCommand` and `kommo:apiBaseUrl` from stack config.
 
-        A different `channelId` or `baseUrl` replaces every connection made through the provider (for a new host, each old connection is disconnected first); a rotated `channelSecret` reconnects them in place, and later disconnects are signed with the new secret.
+        A different `channelId` replaces the provider and everything made through it. A different `baseUrl` replaces each connection (disconnecting it at the old host first); a rotated `channelSecret` reconnects them in place, and later disconnects are signed with the new secret. Tokens and `apiBaseUrl` change in place.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param pulumi.Input[_builtins.str] access_token: A long-lived access token of the account's private integration (a JWT, valid from one day to five years): it signs every REST API v4 call. Always stored as a secret. The provider reads its expiry offline: an expired token fails at preview, one that expires within 14 days gives a warning.
-        :param pulumi.Input[_builtins.str] account_domain: The Kommo account's host for the REST API v4, such as `example.kommo.com` or `example.amocrm.ru`; a bare `example` means `example.kommo.com`. Changing it replaces every source and webhook made through the provider.
-        :param pulumi.Input[_builtins.str] api_base_url: Where the REST API v4 lives instead of `https://<accountDomain>`: an https URL, or plain http to 127.0.0.1/localhost, such as the kommo-chat emulator. Changing it replaces every source and webhook made through the provider.
-        :param pulumi.Input[_builtins.str] base_url: Where the Chat API lives: `kommo` (default, https://amojo.kommo.com), `amocrm.ru`, `amocrm.com`, or an https URL. Plain http is accepted only for 127.0.0.1/localhost, such as the kommo-chat emulator.
+        :param pulumi.Input[_builtins.str] access_token: The access token of the default account (`accountDomain`): a long-lived token of a private integration (a JWT, valid from one day to five years). Always stored as a secret. The provider reads its expiry offline: an expired token fails at preview, one that expires within 14 days gives a warning. For many accounts, use `accessTokens` or `tokenCommand`.
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] access_tokens: Access tokens by account host (`example.kommo.com`, or a bare `example`): for long-lived tokens and small fleets. Always stored as a secret. A token here is used as it is until it is changed: for tokens that expire every 24 hours, use `tokenCommand`.
+        :param pulumi.Input[_builtins.str] account_domain: The default Kommo account: the host of the account that an object or a lookup of the REST API v4 without its own `account` belongs to, such as `example.kommo.com` or `example.amocrm.ru` (a bare `example` means `example.kommo.com`). Changing it to another account replaces everything made through the provider; a fleet of accounts gives each object its `account` instead.
+        :param pulumi.Input[_builtins.str] api_base_url: Where the REST API v4 of every account is served instead of `https://<account>`: an https URL, or plain http to 127.0.0.1/localhost, such as the kommo-chat emulator (which tells accounts apart by their tokens). It says where to reach the accounts, not which objects they hold: changing it replaces nothing.
+        :param pulumi.Input[_builtins.str] base_url: Where the Chat API lives: `kommo` (default, https://amojo.kommo.com), `amocrm.ru`, `amocrm.com`, or an https URL. Plain http is accepted only for 127.0.0.1/localhost, such as the kommo-chat emulator. Changing it replaces each connection made through the provider.
         :param pulumi.Input[_builtins.str] channel_id: The channel UUID Kommo support issued when the custom chat channel was registered.
         :param pulumi.Input[_builtins.str] channel_secret: The channel secret Kommo support issued with the channel id: the HMAC-SHA1 key that signs every Chat API request. Always stored as a secret, even when given as plain text. Set it with `pulumi config set --secret kommo:channelSecret` (it prompts, or reads standard input).
         :param pulumi.Input[_builtins.float] connect_timeout: Seconds to wait for a connection to Kommo (default 5; greater than 0, at most 120).
         :param pulumi.Input[_builtins.float] max_requests_per_second: Spaces requests to stay under Kommo's documented limit of 7 requests per second (default 7); 0 turns pacing off. From 0 to 1000.
         :param pulumi.Input[_builtins.int] max_retries: Retries on connection errors, read timeouts, 429 (honouring Retry-After, capped at 30 s) and 5xx answers (default 8). From 0 to 20.
         :param pulumi.Input[_builtins.float] read_timeout: Seconds to wait for an answer from Kommo (default 30; greater than 0, at most 600).
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] token_command: A program and its arguments, run without a shell whenever an account's token is needed, with the account's host in the environment variable `KOMMO_ACCOUNT`. It prints the token, or JSON `{"accessToken": "...", "expiresAt": <unix seconds or RFC 3339>}`. Each token is kept in the plugin's process until shortly before it expires, and fetched again once after Kommo refuses it. This is how a vendor hands over the tokens its own backend keeps and refreshes; the plugin never refreshes a token itself. Used for every account that `accessTokens` (and `accessToken`) do not cover.
+        :param pulumi.Input[_builtins.float] token_command_timeout: Seconds `tokenCommand` may take before the call that needs the token fails (default 30; 1 to 600).
         """
         ...
     @overload
@@ -227,9 +281,9 @@ class Provider(pulumi.ProviderResource):
                  args: Optional[ProviderArgs] = None,
                  opts: Optional[pulumi.ResourceOptions] = None):
         """
-        The Kommo provider: one custom chat channel (its id and secret) at one Chat API host, and one Kommo account (its host and a long-lived token) for the REST API v4. Either group may be left out: a resource that needs a group the provider lacks fails at preview, naming what to set. Declare one explicit provider per channel or account to use several from one stack; the default provider reads `kommo:channelId`, `kommo:channelSecret`, `kommo:baseUrl`, `kommo:accountDomain`, `kommo:accessToken` and `kommo:apiBaseUrl` from stack config.
+        The Kommo provider: one custom chat channel (its id and secret) at one Chat API host, and the Kommo accounts whose objects the REST API v4 manages, with where each account's token comes from. One provider serves every account: each object names its `account` (or takes the default, `accountDomain`), and its token comes from `accessTokens`, `accessToken` or `tokenCommand` when a call needs it. Either half may be left out: a resource that needs what the provider lacks fails at preview, naming what to set. The default provider reads `kommo:channelId`, `kommo:channelSecret`, `kommo:baseUrl`, `kommo:accountDomain`, `kommo:accessToken`, `kommo:accessTokens`, `kommo:tokenCommand` and `kommo:apiBaseUrl` from stack config.
 
-        A different `channelId` or `baseUrl` replaces every connection made through the provider (for a new host, each old connection is disconnected first); a rotated `channelSecret` reconnects them in place, and later disconnects are signed with the new secret.
+        A different `channelId` replaces the provider and everything made through it. A different `baseUrl` replaces each connection (disconnecting it at the old host first); a rotated `channelSecret` reconnects them in place, and later disconnects are signed with the new secret. Tokens and `apiBaseUrl` change in place.
 
         :param str resource_name: The name of the resource.
         :param ProviderArgs args: The arguments to use to populate this resource's properties.
@@ -247,6 +301,7 @@ class Provider(pulumi.ProviderResource):
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  access_token: pulumi.Input[Optional[_builtins.str]] = None,
+                 access_tokens: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  account_domain: pulumi.Input[Optional[_builtins.str]] = None,
                  api_base_url: pulumi.Input[Optional[_builtins.str]] = None,
                  base_url: pulumi.Input[Optional[_builtins.str]] = None,
@@ -256,6 +311,8 @@ class Provider(pulumi.ProviderResource):
                  max_requests_per_second: pulumi.Input[Optional[_builtins.float]] = None,
                  max_retries: pulumi.Input[Optional[_builtins.int]] = None,
                  read_timeout: pulumi.Input[Optional[_builtins.float]] = None,
+                 token_command: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 token_command_timeout: pulumi.Input[Optional[_builtins.float]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
@@ -266,6 +323,7 @@ class Provider(pulumi.ProviderResource):
             __props__ = ProviderArgs.__new__(ProviderArgs)
 
             __props__.__dict__["access_token"] = None if access_token is None else pulumi.Output.secret(access_token)
+            __props__.__dict__["access_tokens"] = pulumi.Output.secret(access_tokens).apply(pulumi.runtime.to_json) if access_tokens is not None else None
             __props__.__dict__["account_domain"] = account_domain
             __props__.__dict__["api_base_url"] = api_base_url
             __props__.__dict__["base_url"] = base_url
@@ -275,6 +333,8 @@ class Provider(pulumi.ProviderResource):
             __props__.__dict__["max_requests_per_second"] = pulumi.Output.from_input(max_requests_per_second).apply(pulumi.runtime.to_json) if max_requests_per_second is not None else None
             __props__.__dict__["max_retries"] = pulumi.Output.from_input(max_retries).apply(pulumi.runtime.to_json) if max_retries is not None else None
             __props__.__dict__["read_timeout"] = pulumi.Output.from_input(read_timeout).apply(pulumi.runtime.to_json) if read_timeout is not None else None
+            __props__.__dict__["token_command"] = pulumi.Output.from_input(token_command).apply(pulumi.runtime.to_json) if token_command is not None else None
+            __props__.__dict__["token_command_timeout"] = pulumi.Output.from_input(token_command_timeout).apply(pulumi.runtime.to_json) if token_command_timeout is not None else None
         super(Provider, __self__).__init__(
             'kommo',
             resource_name,

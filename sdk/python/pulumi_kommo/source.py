@@ -23,6 +23,7 @@ class SourceArgs:
     def __init__(__self__, *,
                  external_id: pulumi.Input[_builtins.str],
                  name: pulumi.Input[_builtins.str],
+                 account: pulumi.Input[Optional[_builtins.str]] = None,
                  default: pulumi.Input[Optional[_builtins.bool]] = None,
                  origin_code: pulumi.Input[Optional[_builtins.str]] = None,
                  pipeline_id: pulumi.Input[Optional[_builtins.int]] = None,
@@ -32,6 +33,7 @@ class SourceArgs:
 
         :param pulumi.Input[_builtins.str] external_id: The source's id in your integration, at most 40 printable ASCII characters, unique per integration: amojo's create-chat call takes it as `source.external_id`.
         :param pulumi.Input[_builtins.str] name: The source's name, shown in the lead card.
+        :param pulumi.Input[_builtins.str] account: The Kommo account the object belongs to, as its host: `example.kommo.com`, or a bare `example` (amoCRM's `example.amocrm.ru` and `example.amocrm.com` too; never `www`). Left out: the provider's `accountDomain`. Changing it replaces the object. Not a secret: it is part of the resource's id.
         :param pulumi.Input[_builtins.bool] default: Whether this is the integration's default source. Left out: keep what Kommo has.
         :param pulumi.Input[_builtins.str] origin_code: The main channel code of the source, at most 20 characters and not only digits. Left out: keep what Kommo has.
         :param pulumi.Input[_builtins.int] pipeline_id: The pipeline whose leads the source's chats make (an id from `kommo.getPipelines()`). Left out: Kommo puts the source in the main pipeline, and later changes are kept.
@@ -39,6 +41,8 @@ class SourceArgs:
         """
         pulumi.set(__self__, "external_id", external_id)
         pulumi.set(__self__, "name", name)
+        if account is not None:
+            pulumi.set(__self__, "account", account)
         if default is not None:
             pulumi.set(__self__, "default", default)
         if origin_code is not None:
@@ -71,6 +75,18 @@ class SourceArgs:
     @name.setter
     def name(self, value: pulumi.Input[_builtins.str]):
         pulumi.set(self, "name", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def account(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The Kommo account the object belongs to, as its host: `example.kommo.com`, or a bare `example` (amoCRM's `example.amocrm.ru` and `example.amocrm.com` too; never `www`). Left out: the provider's `accountDomain`. Changing it replaces the object. Not a secret: it is part of the resource's id.
+        """
+        return pulumi.get(self, "account")
+
+    @account.setter
+    def account(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "account", value)
 
     @_builtins.property
     @pulumi.getter
@@ -127,6 +143,7 @@ class Source(pulumi.CustomResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 account: pulumi.Input[Optional[_builtins.str]] = None,
                  default: pulumi.Input[Optional[_builtins.bool]] = None,
                  external_id: pulumi.Input[Optional[_builtins.str]] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
@@ -141,14 +158,15 @@ class Source(pulumi.CustomResource):
 
         ## Import
 
-        An existing source is imported by its numeric id, and read whole:
+        An existing source is imported by its account and numeric id, and read whole:
 
         ```sh
-        $ pulumi import kommo:index:Source chats 123456
+        $ pulumi import kommo:index:Source chats example.kommo.com/123456
         ```
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param pulumi.Input[_builtins.str] account: The Kommo account the object belongs to, as its host: `example.kommo.com`, or a bare `example` (amoCRM's `example.amocrm.ru` and `example.amocrm.com` too; never `www`). Left out: the provider's `accountDomain`. Changing it replaces the object. Not a secret: it is part of the resource's id.
         :param pulumi.Input[_builtins.bool] default: Whether this is the integration's default source. Left out: keep what Kommo has.
         :param pulumi.Input[_builtins.str] external_id: The source's id in your integration, at most 40 printable ASCII characters, unique per integration: amojo's create-chat call takes it as `source.external_id`.
         :param pulumi.Input[_builtins.str] name: The source's name, shown in the lead card.
@@ -169,10 +187,10 @@ class Source(pulumi.CustomResource):
 
         ## Import
 
-        An existing source is imported by its numeric id, and read whole:
+        An existing source is imported by its account and numeric id, and read whole:
 
         ```sh
-        $ pulumi import kommo:index:Source chats 123456
+        $ pulumi import kommo:index:Source chats example.kommo.com/123456
         ```
 
         :param str resource_name: The name of the resource.
@@ -190,6 +208,7 @@ class Source(pulumi.CustomResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 account: pulumi.Input[Optional[_builtins.str]] = None,
                  default: pulumi.Input[Optional[_builtins.bool]] = None,
                  external_id: pulumi.Input[Optional[_builtins.str]] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
@@ -205,6 +224,7 @@ class Source(pulumi.CustomResource):
                 raise TypeError('__props__ is only valid when passed in combination with a valid opts.id to get an existing resource')
             __props__ = SourceArgs.__new__(SourceArgs)
 
+            __props__.__dict__["account"] = account
             __props__.__dict__["default"] = default
             if external_id is None and not opts.urn:
                 raise TypeError("Missing required property 'external_id'")
@@ -238,6 +258,7 @@ class Source(pulumi.CustomResource):
 
         __props__ = SourceArgs.__new__(SourceArgs)
 
+        __props__.__dict__["account"] = None
         __props__.__dict__["default"] = None
         __props__.__dict__["external_id"] = None
         __props__.__dict__["name"] = None
@@ -252,6 +273,14 @@ class Source(pulumi.CustomResource):
             opts: Optional[pulumi.ResourceOptions] = None) -> pulumi.Output[bool]:
         __props__: dict = {}
         return pulumi.runtime.exists_resource(None, 'kommo:index:Source', id, __props__, opts or pulumi.ResourceOptions())
+
+    @_builtins.property
+    @pulumi.getter
+    def account(self) -> pulumi.Output[_builtins.str]:
+        """
+        The account the object belongs to, as its host.
+        """
+        return pulumi.get(self, "account")
 
     @_builtins.property
     @pulumi.getter
@@ -305,7 +334,7 @@ class Source(pulumi.CustomResource):
     @pulumi.getter(name="sourceId")
     def source_id(self) -> pulumi.Output[_builtins.int]:
         """
-        Kommo's numeric id of the source; the resource's id is the same number, as text.
+        Kommo's numeric id of the source; the resource's id is `<account>/<sourceId>`.
         """
         return pulumi.get(self, "source_id")
 

@@ -21,16 +21,20 @@ class WebhookArgs:
     def __init__(__self__, *,
                  destination: pulumi.Input[_builtins.str],
                  settings: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]],
+                 account: pulumi.Input[Optional[_builtins.str]] = None,
                  sort: pulumi.Input[Optional[_builtins.int]] = None):
         """
         The set of arguments for constructing a Webhook resource.
 
-        :param pulumi.Input[_builtins.str] destination: The URL Kommo posts the events to: https (plain http only to 127.0.0.1/localhost). It is the webhook's id; changing it replaces the webhook.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] settings: The event codes to post, such as `add_message`, `add_lead`, `status_lead`.
+        :param pulumi.Input[_builtins.str] destination: The URL Kommo posts the events to: https (plain http only to 127.0.0.1/localhost). Changing it replaces the webhook. It may carry a key and be given as a secret: it is kept secret in state, and the resource's id is Kommo's webhook id, not the destination.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] settings: The event codes to post, such as `add_message`, `add_lead`, `status_lead`: a set, in any order.
+        :param pulumi.Input[_builtins.str] account: The Kommo account the object belongs to, as its host: `example.kommo.com`, or a bare `example` (amoCRM's `example.amocrm.ru` and `example.amocrm.com` too; never `www`). Left out: the provider's `accountDomain`. Changing it replaces the object. Not a secret: it is part of the resource's id.
         :param pulumi.Input[_builtins.int] sort: The hook's order among the account's hooks. Left out: keep what Kommo has.
         """
         pulumi.set(__self__, "destination", destination)
         pulumi.set(__self__, "settings", settings)
+        if account is not None:
+            pulumi.set(__self__, "account", account)
         if sort is not None:
             pulumi.set(__self__, "sort", sort)
 
@@ -38,7 +42,7 @@ class WebhookArgs:
     @pulumi.getter
     def destination(self) -> pulumi.Input[_builtins.str]:
         """
-        The URL Kommo posts the events to: https (plain http only to 127.0.0.1/localhost). It is the webhook's id; changing it replaces the webhook.
+        The URL Kommo posts the events to: https (plain http only to 127.0.0.1/localhost). Changing it replaces the webhook. It may carry a key and be given as a secret: it is kept secret in state, and the resource's id is Kommo's webhook id, not the destination.
         """
         return pulumi.get(self, "destination")
 
@@ -50,13 +54,25 @@ class WebhookArgs:
     @pulumi.getter
     def settings(self) -> pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]:
         """
-        The event codes to post, such as `add_message`, `add_lead`, `status_lead`.
+        The event codes to post, such as `add_message`, `add_lead`, `status_lead`: a set, in any order.
         """
         return pulumi.get(self, "settings")
 
     @settings.setter
     def settings(self, value: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]):
         pulumi.set(self, "settings", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def account(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The Kommo account the object belongs to, as its host: `example.kommo.com`, or a bare `example` (amoCRM's `example.amocrm.ru` and `example.amocrm.com` too; never `www`). Left out: the provider's `accountDomain`. Changing it replaces the object. Not a secret: it is part of the resource's id.
+        """
+        return pulumi.get(self, "account")
+
+    @account.setter
+    def account(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "account", value)
 
     @_builtins.property
     @pulumi.getter
@@ -77,6 +93,7 @@ class Webhook(pulumi.CustomResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 account: pulumi.Input[Optional[_builtins.str]] = None,
                  destination: pulumi.Input[Optional[_builtins.str]] = None,
                  settings: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  sort: pulumi.Input[Optional[_builtins.int]] = None,
@@ -88,16 +105,17 @@ class Webhook(pulumi.CustomResource):
 
         ## Import
 
-        A webhook is imported by its destination, its natural key in Kommo:
+        A webhook is imported by its account and Kommo's webhook id (or, if you prefer, its destination instead of the id):
 
         ```sh
-        $ pulumi import kommo:index:Webhook events https://bot.example.com/kommo/events
+        $ pulumi import kommo:index:Webhook events example.kommo.com/3001
         ```
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param pulumi.Input[_builtins.str] destination: The URL Kommo posts the events to: https (plain http only to 127.0.0.1/localhost). It is the webhook's id; changing it replaces the webhook.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] settings: The event codes to post, such as `add_message`, `add_lead`, `status_lead`.
+        :param pulumi.Input[_builtins.str] account: The Kommo account the object belongs to, as its host: `example.kommo.com`, or a bare `example` (amoCRM's `example.amocrm.ru` and `example.amocrm.com` too; never `www`). Left out: the provider's `accountDomain`. Changing it replaces the object. Not a secret: it is part of the resource's id.
+        :param pulumi.Input[_builtins.str] destination: The URL Kommo posts the events to: https (plain http only to 127.0.0.1/localhost). Changing it replaces the webhook. It may carry a key and be given as a secret: it is kept secret in state, and the resource's id is Kommo's webhook id, not the destination.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] settings: The event codes to post, such as `add_message`, `add_lead`, `status_lead`: a set, in any order.
         :param pulumi.Input[_builtins.int] sort: The hook's order among the account's hooks. Left out: keep what Kommo has.
         """
         ...
@@ -113,10 +131,10 @@ class Webhook(pulumi.CustomResource):
 
         ## Import
 
-        A webhook is imported by its destination, its natural key in Kommo:
+        A webhook is imported by its account and Kommo's webhook id (or, if you prefer, its destination instead of the id):
 
         ```sh
-        $ pulumi import kommo:index:Webhook events https://bot.example.com/kommo/events
+        $ pulumi import kommo:index:Webhook events example.kommo.com/3001
         ```
 
         :param str resource_name: The name of the resource.
@@ -134,6 +152,7 @@ class Webhook(pulumi.CustomResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 account: pulumi.Input[Optional[_builtins.str]] = None,
                  destination: pulumi.Input[Optional[_builtins.str]] = None,
                  settings: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  sort: pulumi.Input[Optional[_builtins.int]] = None,
@@ -146,6 +165,7 @@ class Webhook(pulumi.CustomResource):
                 raise TypeError('__props__ is only valid when passed in combination with a valid opts.id to get an existing resource')
             __props__ = WebhookArgs.__new__(WebhookArgs)
 
+            __props__.__dict__["account"] = account
             if destination is None and not opts.urn:
                 raise TypeError("Missing required property 'destination'")
             __props__.__dict__["destination"] = destination
@@ -177,6 +197,7 @@ class Webhook(pulumi.CustomResource):
 
         __props__ = WebhookArgs.__new__(WebhookArgs)
 
+        __props__.__dict__["account"] = None
         __props__.__dict__["destination"] = None
         __props__.__dict__["disabled"] = None
         __props__.__dict__["settings"] = None
@@ -192,9 +213,17 @@ class Webhook(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
+    def account(self) -> pulumi.Output[_builtins.str]:
+        """
+        The account the object belongs to, as its host.
+        """
+        return pulumi.get(self, "account")
+
+    @_builtins.property
+    @pulumi.getter
     def destination(self) -> pulumi.Output[_builtins.str]:
         """
-        The URL Kommo posts the events to: https (plain http only to 127.0.0.1/localhost). It is the webhook's id; changing it replaces the webhook.
+        The URL Kommo posts the events to: https (plain http only to 127.0.0.1/localhost). Changing it replaces the webhook. It may carry a key and be given as a secret: it is kept secret in state, and the resource's id is Kommo's webhook id, not the destination.
         """
         return pulumi.get(self, "destination")
 
@@ -210,7 +239,7 @@ class Webhook(pulumi.CustomResource):
     @pulumi.getter
     def settings(self) -> pulumi.Output[Sequence[_builtins.str]]:
         """
-        The event codes to post, such as `add_message`, `add_lead`, `status_lead`.
+        The event codes to post, such as `add_message`, `add_lead`, `status_lead`: a set, in any order.
         """
         return pulumi.get(self, "settings")
 
@@ -224,9 +253,9 @@ class Webhook(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="webhookId")
-    def webhook_id(self) -> pulumi.Output[Optional[_builtins.int]]:
+    def webhook_id(self) -> pulumi.Output[_builtins.int]:
         """
-        Kommo's numeric id of the webhook.
+        Kommo's numeric id of the webhook; the resource's id is `<account>/<webhookId>`.
         """
         return pulumi.get(self, "webhook_id")
 

@@ -23,28 +23,35 @@ class _ExportableConfig(types.ModuleType):
     @_builtins.property
     def access_token(self) -> Optional[str]:
         """
-        A long-lived access token of the account's private integration (a JWT, valid from one day to five years): it signs every REST API v4 call. Always stored as a secret. The provider reads its expiry offline: an expired token fails at preview, one that expires within 14 days gives a warning.
+        The access token of the default account (`accountDomain`): a long-lived token of a private integration (a JWT, valid from one day to five years). Always stored as a secret. The provider reads its expiry offline: an expired token fails at preview, one that expires within 14 days gives a warning. For many accounts, use `accessTokens` or `tokenCommand`.
         """
         return __config__.get('accessToken')
 
     @_builtins.property
+    def access_tokens(self) -> Optional[str]:
+        """
+        Access tokens by account host (`example.kommo.com`, or a bare `example`): for long-lived tokens and small fleets. Always stored as a secret. A token here is used as it is until it is changed: for tokens that expire every 24 hours, use `tokenCommand`.
+        """
+        return __config__.get('accessTokens')
+
+    @_builtins.property
     def account_domain(self) -> Optional[str]:
         """
-        The Kommo account's host for the REST API v4, such as `example.kommo.com` or `example.amocrm.ru`; a bare `example` means `example.kommo.com`. Changing it replaces every source and webhook made through the provider.
+        The default Kommo account: the host of the account that an object or a lookup of the REST API v4 without its own `account` belongs to, such as `example.kommo.com` or `example.amocrm.ru` (a bare `example` means `example.kommo.com`). Changing it to another account replaces everything made through the provider; a fleet of accounts gives each object its `account` instead.
         """
         return __config__.get('accountDomain')
 
     @_builtins.property
     def api_base_url(self) -> Optional[str]:
         """
-        Where the REST API v4 lives instead of `https://<accountDomain>`: an https URL, or plain http to 127.0.0.1/localhost, such as the kommo-chat emulator. Changing it replaces every source and webhook made through the provider.
+        Where the REST API v4 of every account is served instead of `https://<account>`: an https URL, or plain http to 127.0.0.1/localhost, such as the kommo-chat emulator (which tells accounts apart by their tokens). It says where to reach the accounts, not which objects they hold: changing it replaces nothing.
         """
         return __config__.get('apiBaseUrl')
 
     @_builtins.property
     def base_url(self) -> Optional[str]:
         """
-        Where the Chat API lives: `kommo` (default, https://amojo.kommo.com), `amocrm.ru`, `amocrm.com`, or an https URL. Plain http is accepted only for 127.0.0.1/localhost, such as the kommo-chat emulator.
+        Where the Chat API lives: `kommo` (default, https://amojo.kommo.com), `amocrm.ru`, `amocrm.com`, or an https URL. Plain http is accepted only for 127.0.0.1/localhost, such as the kommo-chat emulator. Changing it replaces each connection made through the provider.
         """
         return __config__.get('baseUrl')
 
@@ -89,4 +96,18 @@ class _ExportableConfig(types.ModuleType):
         Seconds to wait for an answer from Kommo (default 30; greater than 0, at most 600).
         """
         return __config__.get_float('readTimeout')
+
+    @_builtins.property
+    def token_command(self) -> Optional[str]:
+        """
+        A program and its arguments, run without a shell whenever an account's token is needed, with the account's host in the environment variable `KOMMO_ACCOUNT`. It prints the token, or JSON `{"accessToken": "...", "expiresAt": <unix seconds or RFC 3339>}`. Each token is kept in the plugin's process until shortly before it expires, and fetched again once after Kommo refuses it. This is how a vendor hands over the tokens its own backend keeps and refreshes; the plugin never refreshes a token itself. Used for every account that `accessTokens` (and `accessToken`) do not cover.
+        """
+        return __config__.get('tokenCommand')
+
+    @_builtins.property
+    def token_command_timeout(self) -> Optional[float]:
+        """
+        Seconds `tokenCommand` may take before the call that needs the token fails (default 30; 1 to 600).
+        """
+        return __config__.get_float('tokenCommandTimeout')
 

@@ -1,26 +1,27 @@
-"""What a lead source is (REST API v4 ``/api/v4/sources``): its fields, declared once, and its calls.
+"""``kommo:index:Source``, a lead source of an account (REST API v4 ``/api/v4/sources``): the whole resource.
 
 A source routes a chat channel's chats to a pipeline: a chat created with the source's ``external_id``
 lands in the source's pipeline. Unlike an amojo connection, Kommo reads a source back, so refresh sees
 a source renamed, moved or deleted out of band, and ``pulumi import`` reads the whole source by its id.
 A source belongs to the integration whose token created it; another integration's token neither sees
-nor manages it.
+nor manages it. Kommo keeps ``external_id`` unique per integration: it is how a source whose create
+answer was lost is found again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import ClassVar, Final
 
-from .model import GOT, Change, Field, Kind, Model
-from .validation import text_problem
+from ..model import GOT, Change, Field, Kind, Model
+from ..validation import text_problem
+from .rest_object import ACCOUNT, Endpoint, RestObject, number_problem
 
-if TYPE_CHECKING:  # the client pulls in requests: imported where a call is made
-    from .rest import RestApiClient
-
+# The emulator keeps its own copy of these limits (kommo_provider/emulator/rest/validation.py): it is
+# Kommo, and does not read the provider's rules.
 EXTERNAL_ID_MAX: Final = 40
 ORIGIN_CODE_MAX: Final = 20
 NAME_MAX: Final = 255
+PAGE_TEXT_MAX: Final = 255
 
 
 def name_problem(value: str) -> str | None:
@@ -47,7 +48,13 @@ def origin_code_problem(value: str) -> str | None:
 
 
 def pipeline_id_problem(value: float) -> str | None:
-    return None if value > 0 else f"must be a pipeline's id (a positive whole number), got {GOT}"
+    if number_problem(value) is None:
+        return None
+    return f"must be a pipeline's id (a whole number from 1 to 9007199254740991), got {GOT}"
+
+
+def page_text_problem(value: str) -> str | None:
+    return text_problem(value, limit=PAGE_TEXT_MAX)
 
 
 def service_type_problem(value: str) -> str | None:
@@ -74,9 +81,17 @@ SERVICE_PAGE: Final = Model(
     "kommo:index:SourceServicePage",
     "A page (a phone number or account) a service of a source answers on.",
     (
-        Field("name", Kind.STRING, "The page's name, as shown in Kommo.", required=True),
-        Field("id", Kind.STRING, "The page's id in the channel.", required=True),
-        Field("link", Kind.STRING, "What the page links to (a phone number, for WhatsApp).", required=True),
+        Field(
+            "name", Kind.STRING, "The page's name, as shown in Kommo.", required=True, check=page_text_problem
+        ),
+        Field("id", Kind.STRING, "The page's id in the channel.", required=True, check=page_text_problem),
+        Field(
+            "link",
+            Kind.STRING,
+            "What the page links to (a phone number, for WhatsApp).",
+            required=True,
+            check=page_text_problem,
+        ),
     ),
 )
 SERVICE: Final = Model(
@@ -98,9 +113,10 @@ SOURCE: Final = Model(
     "deleted out of band, and the next `up` puts it back.\n\n"
     "The source belongs to the integration whose access token created it. Kommo allows 100 sources per "
     "integration, and its widget must declare the `lead_sources` location.\n\n"
-    "## Import\n\nAn existing source is imported by its numeric id, and read whole:\n\n"
-    "```sh\n$ pulumi import kommo:index:Source chats 123456\n```",
+    "## Import\n\nAn existing source is imported by its account and numeric id, and read whole:\n\n"
+    "```sh\n$ pulumi import kommo:index:Source chats example.kommo.com/123456\n```",
     (
+        ACCOUNT,
         Field(
             "name",
             Kind.STRING,
@@ -156,48 +172,22 @@ SOURCE: Final = Model(
         Field(
             "source_id",
             Kind.INTEGER,
-            "Kommo's numeric id of the source; the resource's id is the same number, as text.",
-            change=Change.NONE,
+            "Kommo's numeric id of the source; the resource's id is `<account>/<sourceId>`.",
             output_only=True,
             stable=True,
         ),
     ),
-    id_field="source_id",
 )
 
 
-def _sent(props: Mapping[str, Any]) -> dict[str, Any]:
-    return {f.name: props[f.name] for f in SOURCE.fields if f.api and props.get(f.name) is not None}
+class Source(RestObject):
+    """Create POSTs, update PATCHes, delete DELETEs, refresh GETs by id; Kommo refuses a second
+    ``external_id``, so no lookup is needed before a create."""
+
+    model: ClassVar[Model] = SOURCE
+    endpoint: ClassVar[Endpoint] = Endpoint("/sources", "sources", natural_key="external_id")
+    number_field: ClassVar[str] = "source_id"
+    noun: ClassVar[str] = "source"
 
 
-def _state(source: Mapping[str, Any]) -> dict[str, Any]:
-    state = {f.name: source.get(f.name) for f in SOURCE.fields if f.api}
-    state["source_id"] = source.get("id")
-    return state
-
-
-def create(client: RestApiClient, props: Mapping[str, Any]) -> dict[str, Any]:
-    """Create the source; its state from Kommo's answer (its id, and the pipeline Kommo chose)."""
-    return _state(client.create_source(_sent(props)))
-
-
-def read(client: RestApiClient, source_id: int) -> dict[str, Any] | None:
-    """The source as Kommo has it now, or ``None`` when it is gone."""
-    found = client.get_source(source_id)
-    return None if found is None else _state(found)
-
-
-def update(client: RestApiClient, source_id: int, props: Mapping[str, Any]) -> dict[str, Any]:
-    """Change the source in place; its state as Kommo answers."""
-    return _state(client.update_source(source_id, _sent(props)))
-
-
-def delete(client: RestApiClient, source_id: int) -> None:
-    """Delete the source; one already gone counts as deleted."""
-    client.delete_source(source_id)
-
-
-def parse_id(value: str) -> int | None:
-    """A source id from a resource id (Kommo's numeric id as text), or ``None`` when it is not one."""
-    text = value.strip()
-    return int(text) if text.isdigit() and len(text) < 19 else None
+RESOURCE: Final = Source()
