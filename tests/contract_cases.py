@@ -54,6 +54,11 @@ def _drift_source(emulator: EmulatorServer, outs: Outputs) -> str:
     return "name"
 
 
+def _drift_template(emulator: EmulatorServer, outs: Outputs) -> str:
+    emulator.rest.change_object("chat_templates", int(outs["templateId"]), {"content": "Rewritten by hand"})
+    return "content"
+
+
 def _drift_webhook(emulator: EmulatorServer, outs: Outputs) -> str:
     emulator.rest.change_webhook(int(outs["webhookId"]), disabled=True)
     return "disabled"
@@ -109,6 +114,30 @@ CASES: Final = {
             count=lambda emulator: len(emulator.rest.webhooks()),
             drift=_drift_webhook,
             remove=lambda emulator, outs: emulator.rest.remove_webhook(int(outs["webhookId"])),
+        ),
+        Case(
+            "kommo:index:ChatTemplate",
+            valid={"name": "Greeting", "content": "Hello! How can we help?", "externalId": "greeting"},
+            update={"content": "Hello again!"},
+            replace={"type": "waba"},
+            bad={
+                "account": ("acme.kommo.com:443", "host only"),
+                "name": ("", "non-empty"),
+                "content": ("x" * 5000, "at most 4096"),
+                "externalId": ("", "1 to 40"),
+                "type": ("sms", "'amocrm'"),
+                "buttons": ([{"type": "url", "text": "Open"}], "[0].url is required"),
+                "wabaCategory": ("PROMO", "UTILITY"),
+                "wabaLanguage": ("English", "language code"),
+                "wabaHeader": ("x" * 61, "at most 60"),
+                "wabaFooter": ("", "non-empty"),
+                "wabaExamples": ({"{{name}}": 5}, "map of strings"),
+            },
+            count=lambda emulator: len(emulator.rest.objects("chat_templates")),
+            drift=_drift_template,
+            remove=lambda emulator, outs: emulator.rest.remove_object(
+                "chat_templates", int(outs["templateId"])
+            ),
         ),
     )
 }

@@ -498,6 +498,18 @@ REST_SECRETS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "sort": PROGRAM_SECRET,
         },
     ),
+    "kommo:index:ChatTemplate": (
+        {"name": "Hi", "content": "Hello", "externalId": "hi"},
+        {
+            "name": f"{PROGRAM_SECRET}\x00",
+            "content": PROGRAM_SECRET * 1000,
+            "externalId": f"{PROGRAM_SECRET}é",
+            "type": PROGRAM_SECRET,
+            "buttons": [{"type": "inline", "text": "Go", "url": f"https://{PROGRAM_SECRET}.example.com"}],
+            "wabaCategory": PROGRAM_SECRET,
+            "wabaExamples": {"{{1}}": [PROGRAM_SECRET]},
+        },
+    ),
 }
 
 

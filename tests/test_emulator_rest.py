@@ -450,6 +450,216 @@ def test_unsubscribing_an_unknown_destination_is_404_and_a_bad_one_400(emulator:
     ]
 
 
+# Chat templates -----------------------------------------------------------------------------------
+
+TEMPLATES = "/api/v4/chats/templates"
+WABA: dict[str, Any] = {
+    "name": "Order shipped",
+    "content": "Hello {{contact.name}}, your order is on its way",
+    "type": "waba",
+    "external_id": "shipped",
+    "buttons": [{"type": "url", "text": "Track", "url": "https://shop.example.com/track"}],
+    "waba_category": "UTILITY",
+    "waba_language": "en_US",
+    "waba_header": "Your order",
+    "waba_footer": "Reply STOP to opt out",
+    "waba_examples": {"{{contact.name}}": "Ann"},
+}
+
+
+def create_template(emulator: EmulatorServer, token: str = ACME_TOKEN, **fields: Any) -> dict[str, Any]:
+    """Create one template over HTTP (defaults: an amocrm template with a name and content)."""
+    body = {"name": "Greeting", "content": "Hello!", "external_id": "greeting", **fields}
+    (created,) = hal(api(emulator, "POST", TEMPLATES, [body], token=token))["_embedded"]["chat_templates"]
+    result: dict[str, Any] = created
+    return result
+
+
+def test_templates_are_created_with_ids_and_read_back_with_their_reviews(emulator: EmulatorServer) -> None:
+    no_content(api(emulator, "GET", TEMPLATES))
+    batch = [{"name": "Greeting", "content": "Hi", "buttons": [{"type": "inline", "text": "Yes"}]}, WABA]
+
+    created = hal(api(emulator, "POST", TEMPLATES, batch))["_embedded"]["chat_templates"]
+    listed = hal(api(emulator, "GET", TEMPLATES, params={"with": "reviews"}))["_embedded"]["chat_templates"]
+    waba = hal(api(emulator, "GET", f"{TEMPLATES}/{created[1]['id']}", params={"with": "reviews"}))
+
+    plain, _ = created
+    assert [t["request_id"] for t in created] == ["0", "1"]
+    assert (plain["type"], plain["is_editable"], plain["account_id"]) == ("amocrm", True, ACME_ID)
+    assert plain["buttons"] == [{"type": "inline", "text": "Yes"}] and plain["waba_category"] is None
+    assert isinstance(plain["created_at"], int) and plain["created_at"] == plain["updated_at"]
+    assert "_embedded" not in plain
+    assert [t["_embedded"]["reviews"] for t in listed] == [
+        [],
+        [{"id": created[1]["id"], "source_id": None, "status": "draft", "reject_reason": None}],
+    ]
+    assert {k: waba[k] for k in WABA} == WABA
+    assert waba["is_editable"] is True
+    assert waba["_links"]["self"]["href"] == emulator.url + f"{TEMPLATES}/{created[1]['id']}"
+
+
+def test_templates_filter_by_external_id(emulator: EmulatorServer) -> None:
+    create_template(emulator, external_id="one")
+    create_template(emulator, external_id="two")
+
+    found = hal(api(emulator, "GET", TEMPLATES, params={"filter[external_id]": "two"}))
+
+    assert [t["external_id"] for t in found["_embedded"]["chat_templates"]] == ["two"]
+    no_content(api(emulator, "GET", TEMPLATES, params={"filter[external_id]": "three"}))
+
+
+def test_only_the_integration_that_made_a_template_sees_or_manages_it(emulator: EmulatorServer) -> None:
+    template_id = create_template(emulator)["id"]
+    path = f"{TEMPLATES}/{template_id}"
+
+    for token in (ACME_B_TOKEN, GLOBEX_TOKEN):
+        no_content(api(emulator, "GET", TEMPLATES, token=token))
+        problem(api(emulator, "GET", path, token=token), 404)
+        problem(api(emulator, "PATCH", path, {"name": "taken over"}, token=token), 404)
+        problem(api(emulator, "DELETE", path, token=token), 404)
+        problem(api(emulator, "POST", f"{path}/review", token=token), 404)
+
+    assert hal(api(emulator, "GET", path))["name"] == "Greeting"
+
+
+def test_a_deleted_template_answers_204_and_a_delete_answers_result_true(emulator: EmulatorServer) -> None:
+    first, second, third = (create_template(emulator, external_id=x)["id"] for x in ("a", "b", "c"))
+
+    one = api(emulator, "DELETE", f"{TEMPLATES}/{first}")
+    batch = api(emulator, "DELETE", TEMPLATES, [{"id": second}, {"id": third}])
+
+    assert hal(one) == {"result": True} and hal(batch) == {"result": True}
+    no_content(api(emulator, "GET", f"{TEMPLATES}/{first}"))
+    no_content(api(emulator, "GET", TEMPLATES))
+    problem(api(emulator, "DELETE", f"{TEMPLATES}/{first}"), 404)
+    problem(api(emulator, "GET", f"{TEMPLATES}/{third + 1000}"), 404)
+
+
+def test_templates_are_patched_one_or_many(emulator: EmulatorServer) -> None:
+    first = create_template(emulator, external_id="one")
+    second = create_template(emulator, external_id="two", **{k: WABA[k] for k in ("type", "waba_language")})
+
+    one = hal(api(emulator, "PATCH", f"{TEMPLATES}/{first['id']}", {"content": "Hello again"}))
+    many = hal(
+        api(
+            emulator,
+            "PATCH",
+            TEMPLATES,
+            [{"id": first["id"], "name": "Renamed"}, {"id": second["id"], "waba_footer": "Bye"}],
+        )
+    )["_embedded"]["chat_templates"]
+
+    assert (one["name"], one["content"]) == ("Greeting", "Hello again")
+    assert [(t["name"], t["waba_footer"]) for t in many] == [("Renamed", None), ("Greeting", "Bye")]
+    assert [t.content for t in emulator.rest.objects("chat_templates", "acme")] == ["Hello again", "Hello!"]
+
+
+def test_a_waba_template_is_editable_only_in_draft(emulator: EmulatorServer) -> None:
+    template_id = create_template(emulator, **WABA)["id"]
+    amocrm_id = create_template(emulator, external_id="plain")["id"]
+
+    reviews = hal(api(emulator, "POST", f"{TEMPLATES}/{template_id}/review"))
+    refused = api(emulator, "PATCH", f"{TEMPLATES}/{template_id}", {"content": "changed"})
+    in_batch = api(
+        emulator, "PATCH", TEMPLATES, [{"id": amocrm_id, "name": "x"}, {"id": template_id, "name": "y"}]
+    )
+    amocrm = hal(api(emulator, "PATCH", f"{TEMPLATES}/{amocrm_id}", {"content": "still editable"}))
+
+    assert [r["status"] for r in reviews["_embedded"]["reviews"]] == ["review"]
+    body = problem(refused, 400)
+    assert "only while its review status is draft" in body["detail"]
+    assert field_errors(refused) == [("NotEditable", "id")]
+    assert field_errors(in_batch) == [("NotEditable", "1.id")]
+    assert hal(api(emulator, "GET", f"{TEMPLATES}/{template_id}"))["is_editable"] is False
+    assert amocrm["content"] == "still editable" and amocrm["is_editable"] is True
+    assert emulator.rest.objects("chat_templates", "acme")[0].content == WABA["content"]
+
+
+def test_review_is_for_waba_templates_in_draft(emulator: EmulatorServer) -> None:
+    amocrm_id = create_template(emulator)["id"]
+    waba_id = create_template(emulator, **WABA)["id"]
+
+    amocrm = api(emulator, "POST", f"{TEMPLATES}/{amocrm_id}/review")
+    hal(api(emulator, "POST", f"{TEMPLATES}/{waba_id}/review"))
+    again = api(emulator, "POST", f"{TEMPLATES}/{waba_id}/review")
+
+    assert "only waba templates" in problem(amocrm, 400)["detail"]
+    assert "review" in problem(again, 400)["detail"]
+
+
+def test_a_template_type_cannot_change(emulator: EmulatorServer) -> None:
+    template_id = create_template(emulator)["id"]
+
+    same = hal(api(emulator, "PATCH", f"{TEMPLATES}/{template_id}", {"type": "amocrm", "name": "Same type"}))
+    changed = api(emulator, "PATCH", f"{TEMPLATES}/{template_id}", {"type": "waba"})
+
+    assert same["name"] == "Same type"
+    assert field_errors(changed) == [("NotSupportedChoice", "type")]
+
+
+BAD_TEMPLATES: dict[str, tuple[dict[str, Any], tuple[str, str]]] = {
+    "name-missing": ({"content": "c"}, ("FieldMissing", "0.name")),
+    "name-blank": ({"name": " ", "content": "c"}, ("InvalidValue", "0.name")),
+    "name-256": ({"name": "n" * 256, "content": "c"}, ("InvalidValue", "0.name")),
+    "name-number": ({"name": 5, "content": "c"}, ("InvalidType", "0.name")),
+    "content-missing": ({"name": "n"}, ("FieldMissing", "0.content")),
+    "content-empty": ({"name": "n", "content": ""}, ("InvalidValue", "0.content")),
+    "type-sms": ({"name": "n", "content": "c", "type": "sms"}, ("NotSupportedChoice", "0.type")),
+    "buttons-object": ({"name": "n", "content": "c", "buttons": {}}, ("InvalidType", "0.buttons")),
+    "button-string": ({"name": "n", "content": "c", "buttons": ["Yes"]}, ("InvalidType", "0.buttons.0")),
+    "button-type": (
+        {"name": "n", "content": "c", "buttons": [{"type": "call", "text": "x"}]},
+        ("NotSupportedChoice", "0.buttons.0.type"),
+    ),
+    "inline-no-text": (
+        {"name": "n", "content": "c", "buttons": [{"type": "inline"}]},
+        ("FieldMissing", "0.buttons.0.text"),
+    ),
+    "inline-with-url": (
+        {"name": "n", "content": "c", "buttons": [{"type": "inline", "text": "x", "url": "https://a.b"}]},
+        ("InvalidValue", "0.buttons.0.url"),
+    ),
+    "url-no-url": (
+        {"name": "n", "content": "c", "buttons": [{"type": "url", "text": "x"}]},
+        ("InvalidValue", "0.buttons.0.url"),
+    ),
+    "url-ftp": (
+        {"name": "n", "content": "c", "buttons": [{"type": "url", "text": "x", "url": "ftp://a.b/c"}]},
+        ("InvalidValue", "0.buttons.0.url"),
+    ),
+    "button-unknown-key": (
+        {"name": "n", "content": "c", "buttons": [{"type": "inline", "text": "x", "colour": "red"}]},
+        ("InvalidValue", "0.buttons.0.colour"),
+    ),
+    "waba-category": (
+        {"name": "n", "content": "c", "type": "waba", "waba_category": "SALES"},
+        ("NotSupportedChoice", "0.waba_category"),
+    ),
+    "waba-language": (
+        {"name": "n", "content": "c", "type": "waba", "waba_language": "English"},
+        ("InvalidValue", "0.waba_language"),
+    ),
+    "waba-examples-list": (
+        {"name": "n", "content": "c", "type": "waba", "waba_examples": ["Ann"]},
+        ("InvalidType", "0.waba_examples"),
+    ),
+    "waba-field-on-amocrm": (
+        {"name": "n", "content": "c", "waba_footer": "Bye"},
+        ("InvalidValue", "0.waba_footer"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_TEMPLATES))
+def test_bad_template_fields_are_400_naming_code_and_path(emulator: EmulatorServer, case: str) -> None:
+    template, expected = BAD_TEMPLATES[case]
+
+    response = api(emulator, "POST", TEMPLATES, [template])
+
+    assert field_errors(response) == [expected]
+    assert emulator.rest.objects("chat_templates") == []
+
+
 # Authentication -----------------------------------------------------------------------------------
 
 
@@ -568,6 +778,17 @@ def test_a_500_after_the_commit_answers_500_and_the_source_exists(emulator: Emul
     assert (logged.status, logged.fault) == (500, "500-after")
     found = hal(api(emulator, "GET", "/api/v4/sources", params={"filter[external_id]": "lost"}))
     assert len(found["_embedded"]["sources"]) == 1
+
+
+def test_a_reset_after_the_commit_drops_the_answer_and_the_template_exists(emulator: EmulatorServer) -> None:
+    emulator.faults.script(["reset-after"])
+
+    with pytest.raises(requests.ConnectionError):
+        api(emulator, "POST", TEMPLATES, [{"name": "n", "content": "c", "external_id": "lost"}])
+
+    assert [t.external_id for t in emulator.rest.objects("chat_templates", "acme")] == ["lost"]
+    (logged,) = emulator.backend.requests()
+    assert (logged.status, logged.fault) == (0, "reset-after")
 
 
 def test_a_delay_after_the_commit_times_the_client_out_and_the_webhook_exists(

@@ -164,6 +164,49 @@ def test_the_generic_drift_route_refuses_unknown_collections_keys_and_ids(emulat
     assert emulator.rest.sources("acme")[0].external_id == "site"
 
 
+def test_admin_sets_a_templates_review_status_as_metas_verdict_would(emulator: EmulatorServer) -> None:
+    body = {"name": "Shipped", "content": "On its way", "type": "waba", "external_id": "shipped"}
+    (template,) = hal(api(emulator, "POST", "/api/v4/chats/templates", [body]))["_embedded"]["chat_templates"]
+    route = f"objects/chat_templates/{template['id']}"
+
+    no_reason = admin(emulator, "PATCH", route, {"review_status": "rejected"})
+    rejected = admin(emulator, "PATCH", route, {"review_status": "rejected", "reject_reason": "Too vague"})
+    seen = hal(api(emulator, "GET", f"/api/v4/chats/templates/{template['id']}", params={"with": "reviews"}))
+    approved = admin(emulator, "PATCH", route, {"review_status": "approved", "name": "Renamed in UI"})
+
+    assert "reject_reason" in admin_error(no_reason, 400)
+    (review,) = rejected.json()["chat_template"]["_embedded"]["reviews"]
+    assert (review["status"], review["reject_reason"]) == ("rejected", "Too vague")
+    assert seen["_embedded"]["reviews"][0]["status"] == "rejected" and seen["is_editable"] is False
+    assert approved.json()["chat_template"]["name"] == "Renamed in UI"
+    assert emulator.rest.objects("chat_templates", "acme")[0].review_status == "approved"
+    assert "review_status" in admin_error(admin(emulator, "PATCH", route, {"review_status": "lost"}), 400)
+
+
+def test_admin_renames_and_deletes_a_template_out_of_band(emulator: EmulatorServer) -> None:
+    body = {"name": "Greeting", "content": "Hello"}
+    (template,) = hal(api(emulator, "POST", "/api/v4/chats/templates", [body]))["_embedded"]["chat_templates"]
+    path = f"/api/v4/chats/templates/{template['id']}"
+
+    reviewed = admin(
+        emulator, "PATCH", f"objects/chat_templates/{template['id']}", {"review_status": "approved"}
+    )
+    emulator.rest.change_object("chat_templates", template["id"], {"content": "Changed in UI"})
+    route = f"objects/chat_templates/{template['id']}"
+    bad_button = admin(emulator, "PATCH", route, {"buttons": [{"type": "url", "text": "Go"}]})
+    admin(emulator, "PATCH", route, {"buttons": [{"type": "inline", "text": "Yes"}]})
+    changed = hal(api(emulator, "GET", path))
+    removed = admin(emulator, "DELETE", f"objects/chat_templates/{template['id']}")
+
+    assert "only waba templates" in admin_error(reviewed, 400)
+    assert "buttons.0.url" in admin_error(bad_button, 400)
+    assert changed["content"] == "Changed in UI"
+    assert changed["buttons"] == [{"type": "inline", "text": "Yes"}]
+    assert removed.json()["chat_template"]["id"] == template["id"]
+    no_content(api(emulator, "GET", path))
+    no_content(api(emulator, "GET", "/api/v4/chats/templates"))
+
+
 def test_a_list_filters_on_declared_fields_only(emulator: EmulatorServer) -> None:
     create_source(emulator, external_id="one", name="First")
     create_source(emulator, external_id="two", name="Second")
@@ -175,6 +218,23 @@ def test_a_list_filters_on_declared_fields_only(emulator: EmulatorServer) -> Non
 
     assert len(by_name["_embedded"]["sources"]) == 2  # name is no filter of Kommo's: ignored
     assert [s["name"] for s in both["_embedded"]["sources"]] == ["Second"]
+
+
+def test_objects_are_kept_per_account_and_owner() -> None:
+    backend = RestBackend([AccountSpec("acme", token=ACME_TOKEN), AccountSpec("globex", token=GLOBEX_TOKEN)])
+    acme, globex = backend.authenticate(ACME_TOKEN), backend.authenticate(GLOBEX_TOKEN)
+    item = SourceInput("0", "0.", {"name": "n", "external_id": "same"})
+    (mine,) = backend.create_objects("sources", acme, [item])
+    (theirs,) = backend.create_objects("sources", globex, [item])
+    backend.subscribe_webhook(globex, HOOK, ["add_lead"], None)
+
+    backend.delete_objects("sources", acme, [mine.id])
+
+    assert backend.get_object("sources", acme, mine.id) is None  # its owner gets 204
+    assert [s.id for s in backend.objects("sources")] == [theirs.id]
+    assert backend.objects("webhooks", "acme") == [] and len(backend.objects("webhooks", "globex")) == 1
+    with pytest.raises(UnknownObjectError, match="collections: sources, webhooks, chat_templates"):
+        backend.objects("leads")
 
 
 # Accounts and tokens through the admin routes -----------------------------------------------------

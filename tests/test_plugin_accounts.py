@@ -247,8 +247,14 @@ def test_a_renamed_source_adopted_by_import_is_not_deleted_by_the_old_name(
 
 # -- a create whose answer was lost -----------------------------------------------------------------------
 
+TEMPLATE = "kommo:index:ChatTemplate"
 MADE: dict[str, tuple[str, dict[str, Any], Callable[[EmulatorServer], list[Any]]]] = {
     SOURCE: ("source", {"name": "Chats", "externalId": "chats"}, lambda e: e.rest.sources("acme")),
+    TEMPLATE: (
+        "chat template",
+        {"name": "Hi", "content": "Hello!", "externalId": "hi"},
+        lambda e: e.rest.objects("chat_templates", "acme"),
+    ),
     WEBHOOK: (
         "webhook",
         {"destination": HOOK_URL, "settings": ["add_lead"]},
@@ -258,7 +264,7 @@ MADE: dict[str, tuple[str, dict[str, Any], Callable[[EmulatorServer], list[Any]]
 
 
 @pytest.mark.parametrize("fault", ["500-after", "reset-after", "delay-after"])
-@pytest.mark.parametrize("typ", [SOURCE, WEBHOOK])
+@pytest.mark.parametrize("typ", [SOURCE, TEMPLATE, WEBHOOK])
 def test_a_create_whose_answer_was_lost_adopts_what_kommo_made(
     configured: PluginProcess, emulator: EmulatorServer, typ: str, fault: str
 ) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
-from . import account, connection, source, webhook
+from . import account, chat_template, connection, source, webhook
 from .base import Context, Found, Function, Resource
 
 
@@ -39,7 +39,7 @@ class Registry:
 
 
 REGISTRY: Final = Registry(
-    resources=(connection.RESOURCE, source.RESOURCE, webhook.RESOURCE),
+    resources=(connection.RESOURCE, source.RESOURCE, webhook.RESOURCE, chat_template.RESOURCE),
     functions=account.FUNCTIONS,
 )
 

@@ -10,6 +10,11 @@ export type ChatChannelConnection = import("./chatChannelConnection").ChatChanne
 export const ChatChannelConnection: typeof import("./chatChannelConnection").ChatChannelConnection = null as any;
 utilities.lazyLoad(exports, ["ChatChannelConnection"], () => require("./chatChannelConnection"));
 
+export { ChatTemplateArgs } from "./chatTemplate";
+export type ChatTemplate = import("./chatTemplate").ChatTemplate;
+export const ChatTemplate: typeof import("./chatTemplate").ChatTemplate = null as any;
+utilities.lazyLoad(exports, ["ChatTemplate"], () => require("./chatTemplate"));
+
 export { GetAccountArgs, GetAccountResult, GetAccountOutputArgs } from "./getAccount";
 export const getAccount: typeof import("./getAccount").getAccount = null as any;
 export const getAccountOutput: typeof import("./getAccount").getAccountOutput = null as any;
@@ -51,6 +56,8 @@ const _module = {
         switch (type) {
             case "kommo:index:ChatChannelConnection":
                 return new ChatChannelConnection(name, <any>undefined, { urn })
+            case "kommo:index:ChatTemplate":
+                return new ChatTemplate(name, <any>undefined, { urn })
             case "kommo:index:Source":
                 return new Source(name, <any>undefined, { urn })
             case "kommo:index:Webhook":

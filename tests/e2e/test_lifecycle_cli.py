@@ -1,4 +1,5 @@
-"""The lifecycle contract under the real CLI: every served resource through Pulumi YAML.
+"""The lifecycle contract under the real CLI: every served resource through Pulumi YAML, and the newest one
+(``ChatTemplate``) through the Python SDK too.
 
 The rows are ``tests/contract_cases.py``'s, the ones the plugin-level contract runs. Each resource goes
 through what Pulumi's own providers are tested for: ``up``; ``preview`` and ``refresh`` with no changes;
@@ -10,16 +11,18 @@ declares it shows no diff; ``destroy`` leaves nothing.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 from constants import CHANNEL_ID, CHANNEL_SECRET
 from contract_cases import CASES, Case
 from pulumi import automation as auto
 from rest_helpers import ACME_TOKEN, GLOBEX_TOKEN
-from yaml_stack import YamlStack, yaml_stacks
+from yaml_stack import PASSPHRASE, YamlStack, yaml_stacks
 
 from kommo_provider.emulator import EmulatorServer
 from kommo_provider.resources import REGISTRY
@@ -47,6 +50,28 @@ def yaml_program(case: Case, properties: Mapping[str, Any] | None) -> dict[str, 
         "resources": resources,
         "outputs": {"id": "${r.id}"} if resources else {},
     }
+
+
+def python_program(case: Case, holder: dict[str, Any]) -> Callable[[], None]:
+    """An inline Python program declaring the resource through ``pulumi_kommo`` with ``holder``'s inputs."""
+
+    def program() -> None:
+        import pulumi_kommo  # the generated SDK, installed into .venv from sdk/python
+
+        properties = holder.get("properties")
+        if properties is None:
+            return
+        model = REGISTRY.resource(case.token).model  # type: ignore[union-attr]
+        kind = getattr(pulumi_kommo, model.name)
+        args = {snake(key): value for key, value in properties.items()}
+        resource = kind("r", **args)
+        pulumi.export("id", resource.id)
+
+    return program
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 @pytest.fixture
@@ -114,6 +139,34 @@ def test_every_resource_keeps_the_contract_through_yaml(
         return stack.local
 
     run_contract(case, emulator, declare, stacks)
+
+
+def test_chat_template_keeps_the_contract_through_the_python_sdk(
+    emulator: EmulatorServer,
+    stacks: Callable[..., YamlStack],
+    tmp_path: Path,
+    sdk_examples: Callable[[str], None],
+) -> None:
+    sdk_examples("python")  # pulumi_kommo, generated from the schema, in .venv
+    case = CASES["kommo:index:ChatTemplate"]
+    holder: dict[str, Any] = {}
+    work = tmp_path / "python"
+    work.mkdir()
+    program = python_program(case, holder)
+    local = LocalStack(
+        "contract", program, state_dir=tmp_path / "state", passphrase=PASSPHRASE, work_dir=work
+    )
+    configure(local, emulator)
+
+    def declare(properties: Mapping[str, Any] | None) -> LocalStack:
+        holder["properties"] = properties
+        return local
+
+    try:
+        run_contract(case, emulator, declare, stacks)
+    finally:
+        holder["properties"] = None
+        local.stack.destroy()
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,10 @@ from typing import Any, Final
 from kommo_provider.emulator.rest.collection import ObjectType
 from kommo_provider.emulator.rest.models import UnknownObjectError
 from kommo_provider.emulator.rest.sources import SOURCES
+from kommo_provider.emulator.rest.templates import CHAT_TEMPLATES
 from kommo_provider.emulator.rest.webhooks import WEBHOOKS
 
-OBJECT_TYPES: Final[tuple[ObjectType[Any], ...]] = (SOURCES, WEBHOOKS)
+OBJECT_TYPES: Final[tuple[ObjectType[Any], ...]] = (SOURCES, WEBHOOKS, CHAT_TEMPLATES)
 
 _BY_NAME: Final = {kind.name: kind for kind in OBJECT_TYPES}
 _BY_PATH: Final = {kind.path: kind for kind in OBJECT_TYPES}

@@ -23,6 +23,8 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 	switch typ {
 	case "kommo:index:ChatChannelConnection":
 		r = &ChatChannelConnection{}
+	case "kommo:index:ChatTemplate":
+		r = &ChatTemplate{}
 	case "kommo:index:Source":
 		r = &Source{}
 	case "kommo:index:Webhook":

@@ -13,6 +13,124 @@ import (
 
 var _ = internal.GetEnvOrDefault
 
+// A button of a chat template: a reply (`inline`) or a link (`url`).
+type ChatTemplateButton struct {
+	// The button's label.
+	Text string `pulumi:"text"`
+	// `inline` (a reply button) or `url` (a link).
+	Type string `pulumi:"type"`
+	// Where a `url` button links to.
+	Url *string `pulumi:"url"`
+}
+
+// ChatTemplateButtonInput is an input type that accepts ChatTemplateButtonArgs and ChatTemplateButtonOutput values.
+// You can construct a concrete instance of `ChatTemplateButtonInput` via:
+//
+//	ChatTemplateButtonArgs{...}
+type ChatTemplateButtonInput interface {
+	pulumi.Input
+
+	ToChatTemplateButtonOutput() ChatTemplateButtonOutput
+	ToChatTemplateButtonOutputWithContext(context.Context) ChatTemplateButtonOutput
+}
+
+// A button of a chat template: a reply (`inline`) or a link (`url`).
+type ChatTemplateButtonArgs struct {
+	// The button's label.
+	Text pulumi.StringInput `pulumi:"text"`
+	// `inline` (a reply button) or `url` (a link).
+	Type pulumi.StringInput `pulumi:"type"`
+	// Where a `url` button links to.
+	Url pulumi.StringPtrInput `pulumi:"url"`
+}
+
+func (ChatTemplateButtonArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ChatTemplateButton)(nil)).Elem()
+}
+
+func (i ChatTemplateButtonArgs) ToChatTemplateButtonOutput() ChatTemplateButtonOutput {
+	return i.ToChatTemplateButtonOutputWithContext(context.Background())
+}
+
+func (i ChatTemplateButtonArgs) ToChatTemplateButtonOutputWithContext(ctx context.Context) ChatTemplateButtonOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ChatTemplateButtonOutput)
+}
+
+// ChatTemplateButtonArrayInput is an input type that accepts ChatTemplateButtonArray and ChatTemplateButtonArrayOutput values.
+// You can construct a concrete instance of `ChatTemplateButtonArrayInput` via:
+//
+//	ChatTemplateButtonArray{ ChatTemplateButtonArgs{...} }
+type ChatTemplateButtonArrayInput interface {
+	pulumi.Input
+
+	ToChatTemplateButtonArrayOutput() ChatTemplateButtonArrayOutput
+	ToChatTemplateButtonArrayOutputWithContext(context.Context) ChatTemplateButtonArrayOutput
+}
+
+type ChatTemplateButtonArray []ChatTemplateButtonInput
+
+func (ChatTemplateButtonArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]ChatTemplateButton)(nil)).Elem()
+}
+
+func (i ChatTemplateButtonArray) ToChatTemplateButtonArrayOutput() ChatTemplateButtonArrayOutput {
+	return i.ToChatTemplateButtonArrayOutputWithContext(context.Background())
+}
+
+func (i ChatTemplateButtonArray) ToChatTemplateButtonArrayOutputWithContext(ctx context.Context) ChatTemplateButtonArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ChatTemplateButtonArrayOutput)
+}
+
+// A button of a chat template: a reply (`inline`) or a link (`url`).
+type ChatTemplateButtonOutput struct{ *pulumi.OutputState }
+
+func (ChatTemplateButtonOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ChatTemplateButton)(nil)).Elem()
+}
+
+func (o ChatTemplateButtonOutput) ToChatTemplateButtonOutput() ChatTemplateButtonOutput {
+	return o
+}
+
+func (o ChatTemplateButtonOutput) ToChatTemplateButtonOutputWithContext(ctx context.Context) ChatTemplateButtonOutput {
+	return o
+}
+
+// The button's label.
+func (o ChatTemplateButtonOutput) Text() pulumi.StringOutput {
+	return o.ApplyT(func(v ChatTemplateButton) string { return v.Text }).(pulumi.StringOutput)
+}
+
+// `inline` (a reply button) or `url` (a link).
+func (o ChatTemplateButtonOutput) Type() pulumi.StringOutput {
+	return o.ApplyT(func(v ChatTemplateButton) string { return v.Type }).(pulumi.StringOutput)
+}
+
+// Where a `url` button links to.
+func (o ChatTemplateButtonOutput) Url() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ChatTemplateButton) *string { return v.Url }).(pulumi.StringPtrOutput)
+}
+
+type ChatTemplateButtonArrayOutput struct{ *pulumi.OutputState }
+
+func (ChatTemplateButtonArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]ChatTemplateButton)(nil)).Elem()
+}
+
+func (o ChatTemplateButtonArrayOutput) ToChatTemplateButtonArrayOutput() ChatTemplateButtonArrayOutput {
+	return o
+}
+
+func (o ChatTemplateButtonArrayOutput) ToChatTemplateButtonArrayOutputWithContext(ctx context.Context) ChatTemplateButtonArrayOutput {
+	return o
+}
+
+func (o ChatTemplateButtonArrayOutput) Index(i pulumi.IntInput) ChatTemplateButtonOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) ChatTemplateButton {
+		return vs[0].([]ChatTemplateButton)[vs[1].(int)]
+	}).(ChatTemplateButtonOutput)
+}
+
 // A leads pipeline of the account.
 type Pipeline struct {
 	// The pipeline's id, as a source's `pipelineId` takes it.
@@ -483,12 +601,16 @@ func (o SourceServiceParamsPtrOutput) Waba() pulumi.BoolPtrOutput {
 }
 
 func init() {
+	pulumi.RegisterInputType(reflect.TypeOf((*ChatTemplateButtonInput)(nil)).Elem(), ChatTemplateButtonArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ChatTemplateButtonArrayInput)(nil)).Elem(), ChatTemplateButtonArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*SourceServiceInput)(nil)).Elem(), SourceServiceArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*SourceServiceArrayInput)(nil)).Elem(), SourceServiceArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*SourceServicePageInput)(nil)).Elem(), SourceServicePageArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*SourceServicePageArrayInput)(nil)).Elem(), SourceServicePageArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*SourceServiceParamsInput)(nil)).Elem(), SourceServiceParamsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*SourceServiceParamsPtrInput)(nil)).Elem(), SourceServiceParamsArgs{})
+	pulumi.RegisterOutputType(ChatTemplateButtonOutput{})
+	pulumi.RegisterOutputType(ChatTemplateButtonArrayOutput{})
 	pulumi.RegisterOutputType(PipelineOutput{})
 	pulumi.RegisterOutputType(PipelineArrayOutput{})
 	pulumi.RegisterOutputType(SourceServiceOutput{})

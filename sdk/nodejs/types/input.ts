@@ -6,6 +6,24 @@ import * as inputs from "../types/input";
 import * as outputs from "../types/output";
 
 /**
+ * A button of a chat template: a reply (`inline`) or a link (`url`).
+ */
+export interface ChatTemplateButtonArgs {
+    /**
+     * The button's label.
+     */
+    text: pulumi.Input<string>;
+    /**
+     * `inline` (a reply button) or `url` (a link).
+     */
+    type: pulumi.Input<string>;
+    /**
+     * Where a `url` button links to.
+     */
+    url?: pulumi.Input<string | undefined>;
+}
+
+/**
  * A service a source offers, such as a WhatsApp number for the 'write first' button.
  */
 export interface SourceServiceArgs {

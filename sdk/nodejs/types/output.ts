@@ -6,6 +6,24 @@ import * as inputs from "../types/input";
 import * as outputs from "../types/output";
 
 /**
+ * A button of a chat template: a reply (`inline`) or a link (`url`).
+ */
+export interface ChatTemplateButton {
+    /**
+     * The button's label.
+     */
+    text: string;
+    /**
+     * `inline` (a reply button) or `url` (a link).
+     */
+    type: string;
+    /**
+     * Where a `url` button links to.
+     */
+    url?: string;
+}
+
+/**
  * A leads pipeline of the account.
  */
 export interface Pipeline {

@@ -7,6 +7,7 @@ from . import _utilities
 import typing
 # Export this package's modules as members:
 from .chat_channel_connection import *
+from .chat_template import *
 from .get_account import *
 from .get_pipelines import *
 from .provider import *
@@ -31,6 +32,7 @@ _utilities.register(
   "fqn": "pulumi_kommo",
   "classes": {
    "kommo:index:ChatChannelConnection": "ChatChannelConnection",
+   "kommo:index:ChatTemplate": "ChatTemplate",
    "kommo:index:Source": "Source",
    "kommo:index:Webhook": "Webhook"
   }

@@ -15,6 +15,8 @@ else:
 from . import _utilities
 
 __all__ = [
+    'ChatTemplateButtonArgs',
+    'ChatTemplateButtonArgsDict',
     'SourceServiceArgs',
     'SourceServiceArgsDict',
     'SourceServicePageArgs',
@@ -22,6 +24,78 @@ __all__ = [
     'SourceServiceParamsArgs',
     'SourceServiceParamsArgsDict',
 ]
+
+class ChatTemplateButtonArgsDict(TypedDict):
+    """
+    A button of a chat template: a reply (`inline`) or a link (`url`).
+    """
+    text: pulumi.Input[_builtins.str]
+    """
+    The button's label.
+    """
+    type: pulumi.Input[_builtins.str]
+    """
+    `inline` (a reply button) or `url` (a link).
+    """
+    url: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Where a `url` button links to.
+    """
+
+@pulumi.input_type
+class ChatTemplateButtonArgs:
+    def __init__(__self__, *,
+                 text: pulumi.Input[_builtins.str],
+                 type: pulumi.Input[_builtins.str],
+                 url: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        A button of a chat template: a reply (`inline`) or a link (`url`).
+
+        :param pulumi.Input[_builtins.str] text: The button's label.
+        :param pulumi.Input[_builtins.str] type: `inline` (a reply button) or `url` (a link).
+        :param pulumi.Input[_builtins.str] url: Where a `url` button links to.
+        """
+        pulumi.set(__self__, "text", text)
+        pulumi.set(__self__, "type", type)
+        if url is not None:
+            pulumi.set(__self__, "url", url)
+
+    @_builtins.property
+    @pulumi.getter
+    def text(self) -> pulumi.Input[_builtins.str]:
+        """
+        The button's label.
+        """
+        return pulumi.get(self, "text")
+
+    @text.setter
+    def text(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "text", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def type(self) -> pulumi.Input[_builtins.str]:
+        """
+        `inline` (a reply button) or `url` (a link).
+        """
+        return pulumi.get(self, "type")
+
+    @type.setter
+    def type(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "type", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def url(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Where a `url` button links to.
+        """
+        return pulumi.get(self, "url")
+
+    @url.setter
+    def url(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "url", value)
+
 
 class SourceServiceArgsDict(TypedDict):
     """

@@ -16,11 +16,58 @@ from . import _utilities
 from . import outputs
 
 __all__ = [
+    'ChatTemplateButton',
     'Pipeline',
     'SourceService',
     'SourceServicePage',
     'SourceServiceParams',
 ]
+
+@pulumi.output_type
+class ChatTemplateButton(dict):
+    """
+    A button of a chat template: a reply (`inline`) or a link (`url`).
+    """
+    def __init__(__self__, *,
+                 text: _builtins.str,
+                 type: _builtins.str,
+                 url: Optional[_builtins.str] = None):
+        """
+        A button of a chat template: a reply (`inline`) or a link (`url`).
+
+        :param _builtins.str text: The button's label.
+        :param _builtins.str type: `inline` (a reply button) or `url` (a link).
+        :param _builtins.str url: Where a `url` button links to.
+        """
+        pulumi.set(__self__, "text", text)
+        pulumi.set(__self__, "type", type)
+        if url is not None:
+            pulumi.set(__self__, "url", url)
+
+    @_builtins.property
+    @pulumi.getter
+    def text(self) -> _builtins.str:
+        """
+        The button's label.
+        """
+        return pulumi.get(self, "text")
+
+    @_builtins.property
+    @pulumi.getter
+    def type(self) -> _builtins.str:
+        """
+        `inline` (a reply button) or `url` (a link).
+        """
+        return pulumi.get(self, "type")
+
+    @_builtins.property
+    @pulumi.getter
+    def url(self) -> Optional[_builtins.str]:
+        """
+        Where a `url` button links to.
+        """
+        return pulumi.get(self, "url")
+
 
 @pulumi.output_type
 class Pipeline(dict):
