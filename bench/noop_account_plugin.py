@@ -1,11 +1,13 @@
-"""A no-op provider plugin shaped like the kommo plugin's account setup: the floor for bench/account_setup.py.
+"""A no-op provider plugin shaped like the kommo plugin's account setup: the floor for the fleet benchmarks.
 
-Package ``benchnoopacct``: a provider with the kommo provider's properties, resources ``Connection``,
-``Source`` and ``Webhook`` with the inputs and output shapes of kommo's ``ChatChannelConnection``,
-``Source`` and ``Webhook``, and a function ``getAccount`` answering like kommo's. It is served as the
-kommo plugin is (bench/noop_plugin.py's server settings), answers every call at once and sends nothing
-anywhere, so a stack of these costs what Pulumi itself spends on the same stack: processes, gRPC, the
-language host, invokes, checkpoints and secrets.
+Package ``benchnoopacct``: a provider with the kommo provider's properties (a default account, or
+``accessTokens`` and ``tokenCommand`` for a fleet), resources ``Connection``, ``Source`` and ``Webhook``
+with the inputs and output shapes of kommo's ``ChatChannelConnection``, ``Source`` and ``Webhook``
+(``account`` on the last two, ids ``<host>/<id>``), and a function ``getAccount`` taking ``account`` and
+answering like kommo's. It is served as the kommo plugin is (bench/noop_plugin.py's server settings),
+answers every call at once, runs no token command and sends nothing anywhere, so a stack of these costs
+what Pulumi itself spends on the same stack: processes, gRPC, the language host, invokes, checkpoints
+and secrets.
 
 It imports no more than bench/noop_plugin.py, so its start-up is a floor too. ``python -m
 bench.noop_account_plugin ENGINE`` serves it; :func:`install_launcher` writes the
@@ -36,6 +38,7 @@ _STRING: dict[str, Any] = {"type": "string"}
 _INTEGER: dict[str, Any] = {"type": "integer"}
 _SECRET: dict[str, Any] = {"type": "string", "secret": True}
 _STRINGS: dict[str, Any] = {"type": "array", "items": _STRING}
+_ACCOUNT: dict[str, Any] = {"type": "string"}
 SCHEMA = {
     "name": PACKAGE,
     "version": VERSION,
@@ -46,6 +49,9 @@ SCHEMA = {
             "baseUrl": _STRING,
             "accountDomain": _STRING,
             "accessToken": _SECRET,
+            "accessTokens": {"type": "object", "additionalProperties": _STRING, "secret": True},
+            "tokenCommand": _STRINGS,
+            "tokenCommandTimeout": {"type": "number"},
             "apiBaseUrl": _STRING,
             "maxRequestsPerSecond": {"type": "number"},
         }
@@ -57,8 +63,14 @@ SCHEMA = {
             "required": ["accountId"],
         },
         SOURCE: {
-            "inputProperties": {"name": _STRING, "externalId": _STRING, "pipelineId": _INTEGER},
+            "inputProperties": {
+                "account": _ACCOUNT,
+                "name": _STRING,
+                "externalId": _STRING,
+                "pipelineId": _INTEGER,
+            },
             "properties": {
+                "account": _ACCOUNT,
                 "name": _STRING,
                 "externalId": _STRING,
                 "pipelineId": _INTEGER,
@@ -67,17 +79,23 @@ SCHEMA = {
             "requiredInputs": ["name", "externalId"],
         },
         WEBHOOK: {
-            "inputProperties": {"destination": _STRING, "settings": _STRINGS},
-            "properties": {"destination": _STRING, "settings": _STRINGS, "webhookId": _INTEGER},
+            "inputProperties": {"account": _ACCOUNT, "destination": _STRING, "settings": _STRINGS},
+            "properties": {
+                "account": _ACCOUNT,
+                "destination": _STRING,
+                "settings": _STRINGS,
+                "webhookId": _INTEGER,
+            },
             "requiredInputs": ["destination", "settings"],
         },
     },
     "functions": {
         GET_ACCOUNT: {
+            "inputs": {"properties": {"account": _ACCOUNT}},
             "outputs": {
                 "properties": {"id": _INTEGER, "name": _STRING, "subdomain": _STRING, "amojoId": _STRING},
                 "required": ["id", "name", "subdomain", "amojoId"],
-            }
+            },
         }
     },
 }
@@ -88,6 +106,19 @@ def _type(urn: str) -> str:
     return urn.split("::")[2] if urn.count("::") >= 3 else ""
 
 
+def _host(account: str) -> str:
+    """An account's host as kommo writes it: a bare ``acme`` is ``acme.kommo.com``."""
+    account = account.lower()
+    return account if "." in account else f"{account}.kommo.com"
+
+
+def _account(fields: Any, default: str) -> str:
+    """The host of the ``account`` in ``fields``, else of the provider's default account."""
+    given = fields.get("account")
+    named = given is not None and given.WhichOneof("kind") == "string_value"
+    return _host(given.string_value if named else default)
+
+
 def _created(typ: str, inputs: struct_pb2.Struct) -> tuple[str, struct_pb2.Struct]:
     """The id and outputs a kommo resource of the same kind would answer with (placeholder values)."""
     if typ == CONNECTION:
@@ -95,14 +126,24 @@ def _created(typ: str, inputs: struct_pb2.Struct) -> tuple[str, struct_pb2.Struc
         return outputs.fields["scopeId"].string_value, outputs
     out = struct_pb2.Struct()
     out.CopyFrom(inputs)
+    host = out.fields["account"].string_value
     if typ == SOURCE:
         source_id = next(_ids)
         out.update({"sourceId": source_id, "default": False, "originCode": None, "services": []})
         if "pipelineId" not in out.fields:
             out.update({"pipelineId": 7_000_001})
-        return str(source_id), out
-    out.update({"sort": 1, "disabled": False, "webhookId": next(_ids)})
-    return out.fields["destination"].string_value, out
+        return f"{host}/{source_id}", out
+    webhook_id = next(_ids)
+    out.update({"sort": 1, "disabled": False, "webhookId": webhook_id})
+    return f"{host}/{webhook_id}", out
+
+
+def _as_secret(value: struct_pb2.Value) -> struct_pb2.Value:
+    """``value`` wrapped as Pulumi's secret marker, whatever its kind (a token, a map of tokens)."""
+    wrapped = struct_pb2.Value()
+    wrapped.struct_value.update({noop_plugin._SIG: noop_plugin._SECRET})
+    wrapped.struct_value.fields["value"].CopyFrom(value)
+    return wrapped
 
 
 class NoopAccountProvider(noop_plugin.NoopProvider):
@@ -120,10 +161,13 @@ class NoopAccountProvider(noop_plugin.NoopProvider):
     def CheckConfig(self, request: provider_pb2.CheckRequest, context: Any) -> provider_pb2.CheckResponse:
         inputs = struct_pb2.Struct()
         inputs.CopyFrom(request.news)
-        for name in ("channelSecret", "accessToken"):  # as kommo does: secrets even if given as text
+        for name in ("channelSecret", "accessToken", "accessTokens"):  # as kommo: secrets even if plain
             value = inputs.fields.get(name)
-            if value is not None and value.WhichOneof("kind") == "string_value":
-                inputs.update({name: {noop_plugin._SIG: noop_plugin._SECRET, "value": value.string_value}})
+            plain = value is not None and not (
+                value.WhichOneof("kind") == "struct_value" and noop_plugin._SIG in value.struct_value.fields
+            )
+            if plain:
+                inputs.fields[name].CopyFrom(_as_secret(value))
         return provider_pb2.CheckResponse(inputs=inputs)
 
     def Configure(
@@ -137,8 +181,11 @@ class NoopAccountProvider(noop_plugin.NoopProvider):
     def Check(self, request: provider_pb2.CheckRequest, context: Any) -> provider_pb2.CheckResponse:
         inputs = struct_pb2.Struct()
         inputs.CopyFrom(request.news)
-        if _type(request.urn) == CONNECTION and "hookApiVersion" not in inputs.fields:
+        typ = _type(request.urn)
+        if typ == CONNECTION and "hookApiVersion" not in inputs.fields:
             inputs.update({"hookApiVersion": "v2"})
+        if typ in (SOURCE, WEBHOOK):
+            inputs.update({"account": _account(inputs.fields, self.subdomain)})
         return provider_pb2.CheckResponse(inputs=inputs)
 
     def Create(self, request: provider_pb2.CreateRequest, context: Any) -> provider_pb2.CreateResponse:
@@ -150,10 +197,10 @@ class NoopAccountProvider(noop_plugin.NoopProvider):
 
     def Invoke(self, request: provider_pb2.InvokeRequest, context: Any) -> provider_pb2.InvokeResponse:
         answer = struct_pb2.Struct()
-        amojo_id = str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{self.subdomain}.kommo.com"))
-        answer.update(
-            {"id": 30_000_001, "name": self.subdomain, "subdomain": self.subdomain, "amojoId": amojo_id}
-        )
+        host = _account(request.args.fields, self.subdomain)
+        subdomain = host.split(".", 1)[0]
+        amojo_id = str(uuid.uuid5(uuid.NAMESPACE_DNS, host))
+        answer.update({"id": 30_000_001, "name": subdomain, "subdomain": subdomain, "amojoId": amojo_id})
         return provider_pb2.InvokeResponse(**{"return": answer})
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2, struct_pb2
+from pulumi.runtime import rpc
 from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 
 # The kommo plugin's server settings (kommo_provider.plugin.server), repeated rather than imported so
@@ -55,8 +56,8 @@ SCHEMA = {
         }
     },
 }
-_SIG = "4dabf18193072939515e22adb298388d"
-_SECRET = "1b47061264138c4ac30d75fd1eb44270"
+_SIG = rpc._special_sig_key
+_SECRET = rpc._special_secret_sig
 
 
 def _outputs(inputs: struct_pb2.Struct) -> struct_pb2.Struct:

@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -111,10 +112,12 @@ def timed_up(
     root: Path,
     config: dict[str, str],
     env: dict[str, str] | None = None,
+    around_up: AbstractContextManager[Any] | None = None,
 ) -> tuple[float, int]:
     """(seconds for up, resources created); the stack is destroyed afterwards.
 
-    A dict is a Pulumi YAML program, written into a project folder of its own.
+    A dict is a Pulumi YAML program, written into a project folder of its own. ``around_up`` is
+    entered just before ``up`` and left just after it (a sampler of the plugin processes).
     """
     work_dir = root
     if isinstance(program, dict):
@@ -130,9 +133,10 @@ def timed_up(
         env=env,
     )
     stack.set_config(config)
-    started = time.perf_counter()
-    result = stack.stack.up()
-    elapsed = time.perf_counter() - started
+    with around_up or nullcontext():
+        started = time.perf_counter()
+        result = stack.stack.up()
+        elapsed = time.perf_counter() - started
     created = (result.summary.resource_changes or {}).get(auto.OpType.CREATE, 0)
     stack.stack.destroy()
     return elapsed, created
