@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 import requests
 from pulumi import automation as auto
+from yaml_stack import PASSPHRASE, YamlStack, yaml_stacks
 
 from kommo_provider.emulator import (
     DEMO_ACCESS_TOKEN,
@@ -39,14 +40,13 @@ from kommo_provider.emulator import (
     EmulatorServer,
     mint_token,
 )
-from stack_runner import PROJECT_DIR, LocalStack
+from stack_runner import PROJECT_DIR
 
 pytestmark = pytest.mark.e2e
 
 CONNECTION = "kommo:index:ChatChannelConnection"
 SOURCE = "kommo:index:Source"
 WEBHOOK = "kommo:index:Webhook"
-PASSPHRASE = "account-e2e-passphrase"
 ACCOUNT = DEMO_ACCOUNT.subdomain
 EXTERNAL_ID = "support-bot"
 SOURCE_NAME = "Support bot chats"
@@ -87,36 +87,15 @@ def setup_program(*, lookups: bool = True, connection: bool = True) -> dict[str,
     return program
 
 
-class AccountStack:
-    """A YAML project and its stack, the default provider configured from stack config."""
-
-    def __init__(self, root: Path, emulator: EmulatorServer, token: str, env: dict[str, str]) -> None:
-        self.dir = root / "project"
-        self.dir.mkdir(parents=True)
-        self.state_dir = root / "state"
-        self.write({"name": "kommo-account-e2e", "runtime": "yaml"})
-        self.local = LocalStack("e2e", None, state_dir=self.state_dir, passphrase=PASSPHRASE,
-                                work_dir=self.dir, env=env)  # fmt: skip
-        self.stack = self.local.stack
-        self.local.set_config({"kommo:channelId": DEMO_CHANNEL_ID, "kommo:baseUrl": emulator.url,
-                               "kommo:accountDomain": ACCOUNT, "kommo:apiBaseUrl": emulator.url})  # fmt: skip
-        self.local.set_secret_config("kommo:channelSecret", DEMO_CHANNEL_SECRET)
-        self.local.set_secret_config("kommo:accessToken", token)
-
-    def write(self, program: dict[str, Any]) -> None:
-        (self.dir / "Pulumi.yaml").write_text(json.dumps(program, indent=2))
-
-    def resources(self, typ: str) -> list[dict[str, Any]]:
-        deployment = self.stack.export_stack().deployment or {}
-        return [r for r in deployment.get("resources", []) if r["type"] == typ]
-
-    def outputs(self) -> dict[str, Any]:
-        return self.local.outputs()
-
-    def stored_text(self) -> str:
-        """Every file of the backend, and the stack's config file."""
-        files = [p for p in self.state_dir.rglob("*") if p.is_file()] + list(self.dir.glob("Pulumi.*.yaml"))
-        return "".join(p.read_text(errors="replace") for p in files)
+def account_stack(make: Callable[..., YamlStack], program: dict[str, Any], emulator: EmulatorServer,
+                  token: str, env: dict[str, str]) -> YamlStack:  # fmt: skip
+    """A YAML project and its stack, the default provider configured from stack config as a user would."""
+    stack = make(program, env=env)
+    stack.local.set_config({"kommo:channelId": DEMO_CHANNEL_ID, "kommo:baseUrl": emulator.url,
+                            "kommo:accountDomain": ACCOUNT, "kommo:apiBaseUrl": emulator.url})  # fmt: skip
+    stack.local.set_secret_config("kommo:channelSecret", DEMO_CHANNEL_SECRET)
+    stack.local.set_secret_config("kommo:accessToken", token)
+    return stack
 
 
 @pytest.fixture
@@ -127,21 +106,13 @@ def demo() -> Iterator[EmulatorServer]:
 
 
 @pytest.fixture
-def make_stack(
-    tmp_path: Path, demo: EmulatorServer, pulumi_cli: Path
-) -> Iterator[Callable[..., AccountStack]]:
-    made: list[AccountStack] = []
+def make_stack(tmp_path: Path, demo: EmulatorServer, pulumi_cli: Path) -> Iterator[Callable[..., YamlStack]]:
+    with yaml_stacks(tmp_path) as make:  # each one destroyed at the end: nothing left in the emulator
 
-    def make(program: dict[str, Any], token: str = DEMO_ACCESS_TOKEN, **env: str) -> AccountStack:
-        stack = AccountStack(tmp_path / f"s{len(made)}", demo, token, env)
-        stack.write(program)
-        made.append(stack)
-        return stack
+        def made(program: dict[str, Any], token: str = DEMO_ACCESS_TOKEN, **env: str) -> YamlStack:
+            return account_stack(make, program, demo, token, env)
 
-    yield make
-    for stack in made:  # leave nothing behind in the emulator
-        with contextlib.suppress(auto.CommandError):
-            stack.stack.destroy()
+        yield made
 
 
 def seen(emulator: EmulatorServer, since: int = 0) -> list[tuple[str, str]]:
@@ -169,7 +140,7 @@ def made_by_hand(emulator: EmulatorServer, **fields: Any) -> int:
 
 
 def test_preview_only_reads_and_up_converges(
-    make_stack: Callable[..., AccountStack], demo: EmulatorServer
+    make_stack: Callable[..., YamlStack], demo: EmulatorServer
 ) -> None:
     stack = make_stack(setup_program())
     assert stack.stack.preview().change_summary == {"create": 4}  # the stack, a connection, source, webhook
@@ -194,7 +165,7 @@ def test_preview_only_reads_and_up_converges(
 
 
 def test_a_program_without_lookups_previews_without_any_request(
-    make_stack: Callable[..., AccountStack], demo: EmulatorServer
+    make_stack: Callable[..., YamlStack], demo: EmulatorServer
 ) -> None:
     stack = make_stack(setup_program(lookups=False))
     assert stack.stack.preview().change_summary == {"create": 4}
@@ -202,7 +173,7 @@ def test_a_program_without_lookups_previews_without_any_request(
 
 
 def test_drift_shows_on_refresh_and_up_repairs_it_and_destroy_removes_only_the_stacks_objects(
-    make_stack: Callable[..., AccountStack], demo: EmulatorServer
+    make_stack: Callable[..., YamlStack], demo: EmulatorServer
 ) -> None:
     bystander = made_by_hand(demo)
     rest_call(
@@ -249,7 +220,7 @@ def test_drift_shows_on_refresh_and_up_repairs_it_and_destroy_removes_only_the_s
 
 
 def test_import_reads_the_whole_source_and_a_matching_program_shows_no_diff(
-    make_stack: Callable[..., AccountStack], demo: EmulatorServer, tmp_path: Path
+    make_stack: Callable[..., YamlStack], demo: EmulatorServer, tmp_path: Path
 ) -> None:
     support = demo.rest.account(ACCOUNT).pipelines[1]
     source_id = made_by_hand(demo, name="WhatsApp chats", external_id="wa-chats", pipeline_id=support.id)
@@ -277,7 +248,7 @@ def test_import_reads_the_whole_source_and_a_matching_program_shows_no_diff(
 
 @pytest.mark.parametrize("lookups", [True, False], ids=["getAccount", "source-and-webhook"])
 def test_a_wrong_token_fails_in_one_line_naming_access_token_with_nothing_in_state(
-    make_stack: Callable[..., AccountStack], demo: EmulatorServer, lookups: bool
+    make_stack: Callable[..., YamlStack], demo: EmulatorServer, lookups: bool
 ) -> None:
     stack = make_stack(setup_program(lookups=lookups, connection=lookups), token=WRONG_TOKEN)
     with pytest.raises(auto.CommandError) as info:
@@ -307,7 +278,7 @@ def token_parts_in(text: str) -> list[str]:
 
 
 def test_the_token_is_only_ciphertext_in_the_backend_and_absent_from_verbose_logs(
-    make_stack: Callable[..., AccountStack], demo: EmulatorServer
+    make_stack: Callable[..., YamlStack], demo: EmulatorServer
 ) -> None:
     stack = make_stack(setup_program(), KOMMO_PROVIDER_LOG_LEVEL="DEBUG")
     verbose: dict[str, Any] = {"log_verbosity": 9, "log_to_std_err": True, "debug": True}
@@ -332,7 +303,7 @@ def test_the_token_is_only_ciphertext_in_the_backend_and_absent_from_verbose_log
 
 
 def test_the_plugins_debug_log_shows_each_request_without_the_token(
-    make_stack: Callable[..., AccountStack], demo: EmulatorServer
+    make_stack: Callable[..., YamlStack], demo: EmulatorServer
 ) -> None:
     stack = make_stack(setup_program(), KOMMO_PROVIDER_LOG_LEVEL="DEBUG")
     up = stack.stack.up(log_verbosity=9, log_to_std_err=True, debug=True)

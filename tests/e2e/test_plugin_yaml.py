@@ -7,7 +7,6 @@ CLI finds the plugin as ``pulumi-resource-kommo`` beside this interpreter.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -21,6 +20,7 @@ import pytest
 from constants import ACCOUNT_ID, CHANNEL_ID, CHANNEL_SECRET, OTHER_ACCOUNT_ID
 from emulator_helpers import stored
 from pulumi import automation as auto
+from yaml_stack import PASSPHRASE, YamlStack, yaml_stacks
 
 from kommo_provider.client import ChatApiClient
 from kommo_provider.emulator import (
@@ -36,7 +36,6 @@ pytestmark = pytest.mark.e2e
 
 CONNECTION_TYPE = "kommo:index:ChatChannelConnection"
 PROVIDER_TYPE = "pulumi:providers:kommo"
-PASSPHRASE = "e2e-passphrase"
 OTHER_CHANNEL_ID = "2e7c9a14-b3d5-4f68-9a01-c4e8b2d7f639"
 OTHER_CHANNEL_SECRET = "e4d3c2b1a0f9e8d7c6b5a4938271605f4e3d2c1b"
 ROTATED_SECRET = "9f8e7d6c5b4a39281706f5e4d3c2b1a098765432"
@@ -77,57 +76,10 @@ def program(
     }
 
 
-class YamlStack:
-    """A YAML project in a folder of its own and its stack on a local file backend."""
-
-    def __init__(self, root: Path, name: str = "e2e") -> None:
-        self.dir = root / "project"
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.state_dir = root / "state"
-        self._name = name
-        self._stack: LocalStack | None = None
-
-    def write(self, source: dict[str, Any]) -> None:
-        (self.dir / "Pulumi.yaml").write_text(json.dumps(source, indent=2))
-
-    @property
-    def local(self) -> LocalStack:
-        if self._stack is None:
-            self._stack = LocalStack(
-                self._name, None, state_dir=self.state_dir, passphrase=PASSPHRASE, work_dir=self.dir
-            )
-        return self._stack
-
-    @property
-    def stack(self) -> auto.Stack:
-        return self.local.stack
-
-    def outputs(self) -> dict[str, Any]:
-        return self.local.outputs()
-
-    def resources(self, typ: str = CONNECTION_TYPE) -> list[dict[str, Any]]:
-        deployment = self.stack.export_stack().deployment or {}
-        return [r for r in deployment.get("resources", []) if r["type"] == typ]
-
-    def backend_text(self) -> str:
-        return "".join(p.read_text(errors="replace") for p in self.state_dir.rglob("*") if p.is_file())
-
-
 @pytest.fixture
 def make_stack(tmp_path: Path, pulumi_cli: Path) -> Iterator[Callable[[dict[str, Any]], YamlStack]]:
-    made: list[YamlStack] = []
-
-    def make(source: dict[str, Any]) -> YamlStack:
-        stack = YamlStack(tmp_path / f"s{len(made)}")
-        stack.write(source)
-        made.append(stack)
-        return stack
-
-    yield make
-    for stack in made:  # never leave connections behind in the shared emulator
-        if stack._stack is not None:
-            with contextlib.suppress(auto.CommandError):
-                stack.stack.destroy()
+    with yaml_stacks(tmp_path) as make:  # each one destroyed at the end: no connection left behind
+        yield make
 
 
 def requests_seen(emulator: EmulatorServer) -> list[tuple[str, str, int]]:
@@ -178,7 +130,7 @@ def test_preview_up_refresh_update_destroy(
     stack.stack.destroy()
     assert emulator.backend.connections() == []
     assert sorted(requests_seen(emulator)[1:]) == [("DELETE", "disconnect", 200)] * 2
-    assert stack.resources() == []
+    assert stack.resources(CONNECTION_TYPE) == []
 
 
 def test_account_change_replaces(
@@ -261,7 +213,7 @@ def test_a_host_change_whose_new_connect_fails_leaves_a_stack_every_command_stil
     # Kommo and state agree: the account is disconnected, and state holds it pending its replacement,
     # through the provider that still exists. Every command runs; the next `up` connects it.
     assert not stored(emulator, CHANNEL_ID, ACCOUNT_ID).connected
-    [pending] = stack.resources()
+    [pending] = stack.resources(CONNECTION_TYPE)
     assert pending.get("pendingReplacement") is True
     planned = {getattr(op, "value", op): count for op, count in stack.stack.preview().change_summary.items()}
     assert planned.get("replace", 0) + planned.get("create-replacement", 0) == 1, planned
@@ -321,7 +273,7 @@ def test_import_adopts_a_connection_made_outside_pulumi(
         ["import", CONNECTION_TYPE, "adopted", scope_id, "--yes", "--protect=false", "--out", str(generated)]
     )
     assert emulator.backend.requests() == [], "import must only read what the id says"
-    [imported] = stack.resources()
+    [imported] = stack.resources(CONNECTION_TYPE)
     assert imported["id"] == scope_id and imported["outputs"]["accountId"] == ACCOUNT_ID
     assert ACCOUNT_ID in generated.read_text()
 
@@ -386,7 +338,7 @@ def test_destroy_after_kommo_forgot_the_channel_warns_and_succeeds(
     warning = f"channel {OTHER_CHANNEL_ID} is unknown at {emulator.url}; treating account {ACCOUNT_ID}"
     assert f"{warning} as disconnected" in destroy.stdout
     assert requests_seen(emulator)[-1] == ("DELETE", "disconnect", 404)
-    assert stack.resources() == []
+    assert stack.resources(CONNECTION_TYPE) == []
 
 
 def test_wrong_secret_fails_in_one_line_and_leaves_nothing(
@@ -401,7 +353,7 @@ def test_wrong_secret_fails_in_one_line_and_leaves_nothing(
     [line] = [ln.strip() for ln in diagnostics.splitlines() if "rejected the request signature" in ln]
     assert line.startswith(f"error: connecting account {ACCOUNT_ID} to channel {CHANNEL_ID} failed")
     assert "Traceback" not in text and wrong not in text and CHANNEL_SECRET not in text
-    assert stack.resources() == []
+    assert stack.resources(CONNECTION_TYPE) == []
     assert emulator.backend.connections() == []
 
 
@@ -438,7 +390,7 @@ def test_secret_is_only_ciphertext_in_the_backend_even_given_as_plain_text(
         "up output": up.stdout + up.stderr,
         "destroy output": destroy.stdout + destroy.stderr,
         "stack export": export,
-        "backend files": stack.backend_text(),
+        "backend files": stack.stored_text(),
     }.items():
         assert CHANNEL_SECRET not in text, f"secret in plaintext in {where}"
 
